@@ -1,0 +1,62 @@
+"""Installs dlib_torch, its gin configs (from configs/) and its tests (from tests/)."""
+import setuptools
+
+_COMMANDS = {
+    "dtrain": "train",
+    "dtrain_weak": "train_weak",
+    "dtrain_semi": "train_semi",
+    "dpostprocess": "postprocess",
+    "devaluate": "evaluate",
+    "dvisualize": "visualize",
+    "dvisualize_dataset": "visualize_dataset",
+    "daggregate": "aggregate",
+    "dreproduce": "reproduce",
+    "ddownload": "download",
+    "dudr": "udr",
+    "dtests": "tests",
+}
+
+# configs/ and tests/ live at the top of the checkout but install as
+# dlib_torch.configs and dlib_torch.tests, so a non-editable install finds them.
+_PACKAGES = setuptools.find_packages(include=["dlib_torch", "dlib_torch.*"])
+_PACKAGES += ["dlib_torch.configs"]
+_PACKAGES += ["dlib_torch.tests" + p[len("tests"):]
+              for p in ["tests"] + setuptools.find_packages(include=["tests.*"])]
+
+setuptools.setup(
+    name="dlib_torch",
+    version="0.1.0",
+    description="disentanglement_lib on PyTorch and gin-config, without TensorFlow.",
+    python_requires=">=3.10",
+    packages=_PACKAGES,
+    package_dir={"dlib_torch.configs": "configs", "dlib_torch.tests": "tests"},
+    package_data={
+        "dlib_torch.configs": ["**/*.gin", "**/*.json"],
+        "dlib_torch.tests": ["**/*.json", "**/*.gin"],
+        "dlib_torch": ["**/*.png", "**/*.json"],
+    },
+    install_requires=[
+        "torch>=2.1",
+        "gin-config>=0.5",
+        "numpy>=1.24",
+        "scipy>=1.10",
+        "scikit-learn>=1.3",
+        "absl-py>=1.0",
+        "simplejson>=3.17",
+        "pandas>=2.0",
+        "imageio>=2.28",
+        "h5py>=3.8",
+        # Pillow: JPEG/PNG writing for visualisations and the scream image.
+        "pillow>=9.0",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "pytest-xdist>=3", "pytest-timeout>=2"],
+        "tensorboard": ["tensorboard>=2.12"],
+        "cluster": ["submitit>=1.5"],
+    },
+    entry_points={
+        "console_scripts": [
+            "{} = dlib_torch.cli.{}:run".format(cmd, mod) for cmd, mod in _COMMANDS.items()
+        ],
+    },
+)
