@@ -1,0 +1,88 @@
+"""Saving and loading the TorchScript artefacts of a trained model or representation.
+
+Layout, replacing the original's TF-Hub modules:
+  MODEL_DIR/torchscript/gaussian_encoder.pt  (N, H, W, C) float32 in [0, 1] -> (mean, logvar)
+  MODEL_DIR/torchscript/decoder.pt           (N, num_latent) -> logits (N, H, W, C)
+  POST_DIR/torchscript/representation.pt     (N, H, W, C) -> (N, num_latent)
+each with a JSON sidecar of the same stem describing shapes and provenance.
+The modules load with `torch.jit.load` alone; dlib_torch is not needed.
+"""
+import os
+
+import numpy as np
+import torch
+
+from dlib_torch.utils import atomic_io
+from dlib_torch.utils import errors
+
+TORCHSCRIPT_DIR = "torchscript"
+
+
+def artefact_path(directory, name):
+  return os.path.join(directory, TORCHSCRIPT_DIR, name + ".pt")
+
+
+def save_module(module, directory, name, description):
+  """Scripts `module` and writes it and its JSON sidecar atomically."""
+  scripted = torch.jit.script(module)
+  path = artefact_path(directory, name)
+  atomic_io.write_with(path, lambda tmp: torch.jit.save(scripted, tmp))
+  atomic_io.write_json(path[:-len(".pt")] + ".json", description)
+  return path
+
+
+def load_module(directory, name, device="cpu"):
+  """Loads a TorchScript artefact; a missing or non-TorchScript file is a UserError."""
+  path = artefact_path(directory, name)
+  if not os.path.exists(path):
+    raise errors.UserError("Missing TorchScript file {}.".format(path))
+  try:
+    module = torch.jit.load(path, map_location=device)
+  except (RuntimeError, ValueError) as e:
+    raise errors.UserError("{} is not a TorchScript module: {}".format(
+        path, " ".join(str(e).split())[:200])) from e
+  module.eval()
+  return module
+
+
+def load_description(directory, name):
+  return atomic_io.read_json(artefact_path(directory, name)[:-len(".pt")] + ".json")
+
+
+def numpy_function(module, batch_size=256, device="cpu"):
+  """Wraps a TorchScript module as numpy in -> numpy float32 out, in batches.
+
+  The module's outputs may be a tensor or a tuple of tensors; the function
+  returns an array or a tuple of arrays accordingly.
+  """
+
+  def run(x):
+    outputs = []
+    with torch.inference_mode():
+      for start in range(0, len(x), batch_size):
+        chunk = torch.as_tensor(np.asarray(x[start:start + batch_size], dtype=np.float32),
+                                device=device)
+        out = module(chunk)
+        out = out if isinstance(out, tuple) else (out,)
+        outputs.append([o.float().cpu().numpy() for o in out])
+    if not outputs:
+      raise errors.UserError("Cannot apply a model to an empty batch.")
+    stacked = tuple(np.concatenate(parts, axis=0) for parts in zip(*outputs))
+    return stacked if len(stacked) > 1 else stacked[0]
+
+  return run
+
+
+def load_gaussian_encoder(model_dir, device="cpu"):
+  """numpy images -> (mean, logvar) numpy arrays, from a trained model dir."""
+  return numpy_function(load_module(model_dir, "gaussian_encoder", device), device=device)
+
+
+def load_decoder(model_dir, device="cpu"):
+  """numpy latents -> numpy logits images, from a trained model dir."""
+  return numpy_function(load_module(model_dir, "decoder", device), device=device)
+
+
+def load_representation(post_dir, device="cpu"):
+  """numpy images -> numpy representation, from a postprocessed dir."""
+  return numpy_function(load_module(post_dir, "representation", device), device=device)
