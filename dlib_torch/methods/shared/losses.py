@@ -1,0 +1,49 @@
+"""Reconstruction losses of disentanglement_lib; each returns a per-sample loss [B]."""
+import gin
+import torch
+import torch.nn.functional as F
+
+
+def _flat(x):
+  return x.reshape(x.shape[0], -1)
+
+
+@gin.configurable("bernoulli_loss", allowlist=["subtract_true_image_entropy"])
+def bernoulli_loss(true_images, reconstructed_images, activation,
+                   subtract_true_image_entropy=False):
+  """Bernoulli cross-entropy summed over pixels; targets may be non-binary."""
+  reconstructions = _flat(reconstructed_images)
+  targets = _flat(true_images).to(reconstructions.dtype)
+  if activation == "logits":
+    # max(x, 0) - x t + log(1 + exp(-|x|)), the stable form of the original.
+    loss = F.binary_cross_entropy_with_logits(
+        reconstructions, targets, reduction="none").sum(dim=1)
+  elif activation == "tanh":
+    p = torch.clamp((torch.tanh(reconstructions) + 1) / 2, 1e-6, 1 - 1e-6)
+    loss = -torch.sum(targets * torch.log(p) + (1 - targets) * torch.log(1 - p), dim=1)
+  else:
+    raise NotImplementedError("Activation not supported.")
+  if subtract_true_image_entropy:
+    dist = torch.clamp(targets, 1e-6, 1 - 1e-6)
+    entropy = -torch.sum(dist * torch.log(dist) + (1 - dist) * torch.log(1 - dist), dim=1)
+    loss = loss - entropy
+  return loss
+
+
+@gin.configurable("l2_loss", allowlist=[])
+def l2_loss(true_images, reconstructed_images, activation):
+  """Squared error between the images and the decoded means, summed over pixels."""
+  if activation == "logits":
+    means = torch.sigmoid(reconstructed_images)
+  elif activation == "tanh":
+    means = (torch.tanh(reconstructed_images) + 1) / 2
+  else:
+    raise NotImplementedError("Activation not supported.")
+  return torch.sum(torch.square(true_images.to(means.dtype) - means), dim=[1, 2, 3])
+
+
+@gin.configurable("reconstruction_loss", denylist=["true_images", "reconstructed_images"])
+def make_reconstruction_loss(true_images, reconstructed_images, loss_fn=gin.REQUIRED,
+                             activation="logits"):
+  """The configured reconstruction loss, per sample [B]."""
+  return loss_fn(true_images, reconstructed_images, activation)

@@ -1,0 +1,250 @@
+"""Training a model from gin: `model.*` bindings, as disentanglement_lib's train.py.
+
+The run checkpoints regularly and resumes from the last checkpoint when it is
+started again on the same folder with the same configuration. At the end it
+exports the encoder and decoder as TorchScript, evaluates on `eval_steps`
+batches of a second stream, and writes results/{gin,json,aggregate}.
+"""
+import dataclasses
+import os
+import shutil
+import sys
+import time
+from typing import Callable, Optional
+
+from absl import logging
+import gin
+import numpy as np
+import torch
+
+from dlib_torch import gin_registry
+from dlib_torch.data import training_stream
+from dlib_torch.data.ground_truth import named_data
+from dlib_torch.methods.shared import checkpoint
+from dlib_torch.utils import atomic_io
+from dlib_torch.utils import devices
+from dlib_torch.utils import errors
+from dlib_torch.utils import results
+from dlib_torch.utils import torchscript_io
+
+
+@dataclasses.dataclass
+class Runtime:
+  """How to run training; none of it changes what is computed (except precision)."""
+  device: str = "auto"
+  precision: str = "float32"
+  checkpoint_every_steps: int = 1000
+  checkpoint_every_secs: float = 300.0
+  log_every_steps: int = 100
+  # Called after each iteration with the global step (tests use it to stop a run).
+  after_step: Optional[Callable[[int], None]] = None
+
+
+class TrainingDiverged(errors.UserError):
+  """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindings=None,
+                   runtime=None):
+  """Parses the gin files and bindings, trains, and clears gin."""
+  gin_registry.register_all()
+  gin.parse_config_files_and_bindings(gin_config_files or [], gin_bindings or [])
+  try:
+    train(model_dir, overwrite, runtime=runtime)
+  finally:
+    gin.clear_config()
+
+
+def _results_complete(model_dir):
+  return os.path.exists(os.path.join(model_dir, "results", "aggregate", "train.json"))
+
+
+def prepare_model_dir(model_dir, overwrite):
+  """Applies the overwrite rule; an unfinished run's folder is kept for resuming."""
+  if os.path.exists(model_dir):
+    if overwrite:
+      shutil.rmtree(model_dir)
+    elif _results_complete(model_dir):
+      raise errors.UserError(
+          "Directory already exists and overwrite is False: {}".format(model_dir))
+  os.makedirs(model_dir, exist_ok=True)
+
+
+@gin.configurable("model", denylist=["model_dir", "overwrite", "runtime"])
+def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
+          training_steps=gin.REQUIRED, random_seed=gin.REQUIRED, batch_size=gin.REQUIRED,
+          eval_steps=1000, name="", model_num=None):
+  """Trains `model` and writes the model folder.
+
+  Args:
+    model_dir: the output folder.
+    overwrite: whether an existing finished folder may be replaced.
+    runtime: a Runtime (device, precision, checkpointing, logging).
+    model: a GaussianEncoderModel instance (e.g. `@vae()`).
+    training_steps: number of global steps to train for.
+    random_seed: seed of the weights, the latent noise and the data streams.
+    batch_size: batch size of training and evaluation.
+    eval_steps: number of evaluation batches.
+    name: unused; recorded in the configuration.
+    model_num: unused; recorded in the configuration.
+  """
+  del name, model_num
+  runtime = runtime or Runtime()
+  prepare_model_dir(model_dir, overwrite)
+  device = devices.resolve_device(runtime.device)
+  config_text = gin.config_str()
+
+  rs = np.random.RandomState(random_seed)
+  dataset = named_data.get_named_ground_truth_data()
+  train_seed, eval_seed = rs.randint(2**32), rs.randint(2**32)
+
+  torch.manual_seed(random_seed)
+  model.build(dataset.observation_shape)
+  model.to(device=device, memory_format=torch.channels_last)
+  optimizers_by_name = model.make_optimizers()
+  generator = torch.Generator(device=device).manual_seed(random_seed)
+  stream = training_stream.ObservationStream(dataset, train_seed)
+
+  state = checkpoint.load(model_dir)
+  global_step, elapsed_before = 0, 0.0
+  if state is not None:
+    if state["config"] != config_text:
+      raise errors.UserError(
+          "{} holds an unfinished run with another configuration; use --overwrite to "
+          "start again.".format(model_dir))
+    model.load_state_dict(state["model"])
+    for key, (optimizer, _) in optimizers_by_name.items():
+      optimizer.load_state_dict(state["optimizers"][key])
+    generator.set_state(state["generator"].to(generator.get_state().device))
+    stream.set_state(state["stream"])
+    global_step, elapsed_before = state["global_step"], state["elapsed_time"]
+    logging.info("Resuming training at step %d.", global_step)
+
+  start = time.time()
+
+  def save_checkpoint(stream_state):
+    checkpoint.save(model_dir, {
+        "config": config_text,
+        "global_step": global_step,
+        "model": model.state_dict(),
+        "optimizers": {k: o.state_dict() for k, (o, _) in optimizers_by_name.items()},
+        "generator": generator.get_state(),
+        "stream": stream_state,
+        "elapsed_time": elapsed_before + time.time() - start,
+    })
+
+  model.train()
+  prefetcher = training_stream.Prefetcher(stream, batch_size)
+  progress = _Progress(training_steps, global_step)
+  last_save_step, last_save_time = global_step, time.time()
+  try:
+    while global_step < training_steps:
+      batch, stream_state = prefetcher.next()
+      features = _to_device(batch, device)
+      with devices.autocast(device, runtime.precision):
+        scalars, steps = model.train_step(features, global_step, optimizers_by_name, generator)
+      values = {k: float(v) for k, v in scalars.items()}
+      if not all(np.isfinite(v) for v in values.values()):
+        raise TrainingDiverged(
+            "Training diverged at step {} ({}); the last good checkpoint is kept in {}.".format(
+                global_step, ", ".join("{}={}".format(k, v) for k, v in values.items()),
+                checkpoint.checkpoint_path(model_dir)))
+      global_step += steps
+      progress.update(global_step, values, runtime.log_every_steps)
+      if (global_step - last_save_step >= runtime.checkpoint_every_steps or
+          time.time() - last_save_time >= runtime.checkpoint_every_secs or
+          global_step >= training_steps):
+        save_checkpoint(stream_state)
+        last_save_step, last_save_time = global_step, time.time()
+      if runtime.after_step is not None:
+        runtime.after_step(global_step)
+  finally:
+    prefetcher.close()
+    progress.close()
+
+  export_model(model, model_dir, dataset, global_step)
+  eval_results = evaluate_losses(model, dataset, eval_seed, batch_size, eval_steps,
+                                 global_step, generator, device, runtime.precision)
+  eval_results["elapsed_time"] = elapsed_before + time.time() - start
+  eval_results["device"] = str(device)
+  eval_results["precision"] = runtime.precision
+  with atomic_io.staged_directory(os.path.join(model_dir, "results")) as result_dir:
+    results.update_result_directory(result_dir, "train", eval_results)
+
+
+def _to_device(batch, device):
+  tensor = torch.from_numpy(batch)
+  return tensor.to(device, non_blocking=True) if device.type != "cpu" else tensor
+
+
+def export_model(model, model_dir, dataset, global_step):
+  """Saves the encoder and decoder as TorchScript (CPU, float32) with sidecars."""
+  description = {
+      "observation_shape": list(dataset.observation_shape),
+      "num_latent": model.num_latent,
+      "input": "float32 [N, H, W, C] in [0, 1]",
+      "global_step": global_step,
+      "dataset": gin.query_parameter("dataset.name"),
+      "model": type(model).__name__,
+  }
+  encoder_info = dict(description, outputs=["mean", "logvar"])
+  decoder_info = dict(description, input="float32 [N, num_latent]",
+                      outputs=["logits [N, H, W, C]"])
+  was_training = model.training
+  model.eval()
+  modules = model.export_modules()
+  torchscript_io.save_module(_cpu_copy(modules["gaussian_encoder"]), model_dir,
+                             "gaussian_encoder", encoder_info)
+  torchscript_io.save_module(_cpu_copy(modules["decoder"]), model_dir, "decoder", decoder_info)
+  model.train(was_training)
+
+
+def _cpu_copy(module):
+  import copy  # pylint: disable=g-import-not-at-top
+  return copy.deepcopy(module).to("cpu", memory_format=torch.contiguous_format).float().eval()
+
+
+def evaluate_losses(model, dataset, eval_seed, batch_size, eval_steps, global_step,
+                    generator, device, precision):
+  """Means of the model's evaluation quantities over eval_steps batches."""
+  stream = training_stream.ObservationStream(dataset, eval_seed)
+  sums = {}
+  model.eval()
+  with torch.no_grad():
+    for _ in range(eval_steps):
+      features = _to_device(stream.next_batch(batch_size), device)
+      with devices.autocast(device, precision):
+        values = model.eval_losses(features, global_step, generator)
+      for key, value in values.items():
+        sums[key] = sums.get(key, 0.0) + float(value)
+  model.train()
+  means = {key: value / eval_steps for key, value in sums.items()}
+  means["global_step"] = global_step
+  return means
+
+
+class _Progress:
+  """A progress bar on a terminal, log lines every log_every steps otherwise."""
+
+  def __init__(self, total, initial):
+    self._bar = None
+    if sys.stderr.isatty():
+      try:
+        import tqdm  # pylint: disable=g-import-not-at-top
+        self._bar = tqdm.tqdm(total=total, initial=initial, unit="step")
+      except ImportError:
+        pass
+    self._last = initial
+
+  def update(self, step, values, log_every):
+    if self._bar is not None:
+      self._bar.update(step - self._last)
+      self._bar.set_postfix({k: "{:.4g}".format(v) for k, v in values.items()}, refresh=False)
+    elif step // log_every != self._last // log_every:
+      logging.info("step %d: %s", step,
+                   ", ".join("{} = {:.6g}".format(k, v) for k, v in values.items()))
+    self._last = step
+
+  def close(self):
+    if self._bar is not None:
+      self._bar.close()

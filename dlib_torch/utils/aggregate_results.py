@@ -1,0 +1,43 @@
+"""Collecting many results/aggregate/*.json files into one table for pandas."""
+import glob
+import json
+import os
+
+import pandas as pd
+
+from dlib_torch.utils import atomic_io
+
+
+def aggregate_results_to_json(result_file_pattern, output_path):
+  """Writes one JSON (pandas "columns" layout) with a row per matching file.
+
+  Each row is the flat aggregate dict of one step plus its "path". Returns
+  the DataFrame.
+  """
+  paths = sorted(glob.glob(result_file_pattern))
+  rows = []
+  for path in paths:
+    row = atomic_io.read_json(path)
+    row["path"] = path
+    rows.append(row)
+  df = pd.DataFrame(rows)
+  atomic_io.write_text(output_path, df.to_json())
+  return df
+
+
+def load_aggregated_json_results(source_path):
+  """Loads an aggregated JSON written by `aggregate_results_to_json`."""
+  with open(source_path) as f:
+    data = json.load(f)
+  # pandas' read_json would coerce gin value strings such as "'mig'" or
+  # "1.0"; building the frame from the parsed columns keeps them as written.
+  df = pd.DataFrame(data)
+  df.index = df.index.astype(int)
+  return df.sort_index()
+
+
+def missing_results(result_file_pattern, expected_dirs):
+  """Which of the expected step folders have no results file matching the pattern."""
+  found = {os.path.abspath(p) for p in glob.glob(result_file_pattern)}
+  return [d for d in expected_dirs
+          if not any(p.startswith(os.path.abspath(d) + os.sep) for p in found)]
