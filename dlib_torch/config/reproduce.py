@@ -1,0 +1,29 @@
+"""The studies `dreproduce --study=<name>` knows.
+
+Adding a study is one line below: its name, the module under dlib_torch.config
+that defines it and the Study class there.
+"""
+import importlib
+
+from dlib_torch.utils import errors
+
+
+def _study(module, class_name):
+  return getattr(importlib.import_module("dlib_torch.config." + module),
+                 class_name)()
+
+
+STUDIES = {
+    "unsupervised_study_v1": _study("unsupervised_study_v1.sweep",
+                                    "UnsupervisedStudyV1"),
+    "fairness_study_v1": _study("fairness_study_v1.sweep", "FairnessStudyV1"),
+    "test": _study("tests.sweep", "TestStudy"),
+}
+
+
+def get_study(name):
+  """The study called `name`; a UserError naming the known ones otherwise."""
+  if name not in STUDIES:
+    raise errors.UserError("Unknown study {!r}; known studies: {}.".format(
+        name, ", ".join(sorted(STUDIES))))
+  return STUDIES[name]

@@ -1,0 +1,37 @@
+"""Paths of the gin files shipped with dlib_torch.
+
+The `configs/` folder of the checkout installs as the package
+`dlib_torch.configs`, so these paths are valid after an editable and after a
+regular install alike. Paths are relative to that folder, e.g.
+"unsupervised_study_v1/model_configs/shared.gin".
+"""
+import importlib.resources
+import os
+
+from dlib_torch.utils import errors
+
+
+def _configs_root():
+  return str(importlib.resources.files("dlib_torch.configs"))
+
+
+def config_path(relative):
+  """Absolute path of the shipped gin file `relative`; it must exist."""
+  path = os.path.join(_configs_root(), relative)
+  if not os.path.isfile(path):
+    raise errors.UserError(
+        "No config file {!r} in the dlib_torch configs ({}).".format(
+            relative, _configs_root()))
+  return path
+
+
+def list_configs(relative_dir):
+  """Absolute paths of the .gin files directly inside `relative_dir`, sorted."""
+  folder = os.path.join(_configs_root(), relative_dir)
+  if not os.path.isdir(folder):
+    raise errors.UserError(
+        "No config folder {!r} in the dlib_torch configs ({}).".format(
+            relative_dir, _configs_root()))
+  return sorted(
+      os.path.join(folder, name) for name in os.listdir(folder)
+      if name.endswith(".gin") and os.path.isfile(os.path.join(folder, name)))
