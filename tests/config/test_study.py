@@ -6,13 +6,13 @@ import os
 import gin
 import pytest
 
-from dlib_torch import gin_registry
 from dlib_torch.config import plan
 from dlib_torch.config import reproduce
 from dlib_torch.config import resources
 from dlib_torch.config.fairness_study_v1 import sweep as fairness_sweep
 from dlib_torch.config.unsupervised_study_v1 import sweep as unsupervised_sweep
 from dlib_torch.utils import errors
+from dlib_torch.utils import submodules
 
 _ARCH = ["encoder.encoder_fn = @conv_encoder",
          "decoder.decoder_fn = @deconv_decoder"]
@@ -265,7 +265,8 @@ _GIN_FILES = {
         "postprocess.postprocess_fn = @sampled_representation"],
     "tests/methods/unsupervised/train_test.gin": [
         'dataset.name = "dummy_data"', "model.batch_size = 2",
-        "model.training_steps = 2", "vae_optimizer.optimizer_fn = @AdamOptimizer",
+        "model.training_steps = 2",
+        "vae_optimizer.optimizer_fn = @AdamOptimizer",
         "AdamOptimizer.epsilon = 0.001", "encoder.encoder_fn = @test_encoder"],
     "tests/postprocessing/postprocess_test_configs/mean.gin": [
         "postprocess.postprocess_fn = @mean_representation",
@@ -308,14 +309,21 @@ class TestGinFiles:
         f.read().decode("ascii")
 
 
+# Packages whose configurables the gin files of this area refer to.
+_CONFIGURABLE_PACKAGES = ("dlib_torch.data.ground_truth", "dlib_torch.methods",
+                          "dlib_torch.postprocessing")
+
+
 @contextlib.contextmanager
 def _parsed(needed_module, config_files, bindings=()):
-  """Parses with all configurables registered; skips until `needed_module` exists."""
+  """Parses the files and bindings; skips while `needed_module` is missing."""
   try:
     importlib.import_module(needed_module)
   except ImportError:
     pytest.skip("{} is not importable yet".format(needed_module))
-  gin_registry.register_all()
+  for package in _CONFIGURABLE_PACKAGES:
+    submodules.import_submodules(
+        package, importlib.import_module(package).__path__)
   gin.clear_config()
   try:
     gin.parse_config_files_and_bindings(config_files, list(bindings))

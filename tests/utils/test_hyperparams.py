@@ -48,7 +48,8 @@ class TestZipit:
       h.zipit([short, h.sweep("b", [1, 2])])
 
   def test_different_lengths_fail(self):
-    with pytest.raises(ValueError, match="Cannot zip lists of different lengths."):
+    with pytest.raises(ValueError,
+                       match="Cannot zip lists of different lengths."):
       h.zipit([h.sweep("a", [1, 2]), h.sweep("b", [1, 2, 3])])
 
   def test_key_order_and_clash(self):
