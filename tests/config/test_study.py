@@ -9,6 +9,7 @@ import pytest
 from dlib_torch.config import plan
 from dlib_torch.config import reproduce
 from dlib_torch.config import resources
+from dlib_torch.config import study as study_lib
 from dlib_torch.config.fairness_study_v1 import sweep as fairness_sweep
 from dlib_torch.config.unsupervised_study_v1 import sweep as unsupervised_sweep
 from dlib_torch.utils import errors
@@ -173,6 +174,19 @@ class TestOtherStudies:
         [], resources.config_path("tests/methods/unsupervised/train_test.gin"))
     assert [plan.config_name(f) for f in study.get_postprocess_config_files()
            ] == ["mean", "sampled"]
+
+
+  def test_print_eval_config(self, capsys):
+
+    class TwoMetrics(study_lib.Study):
+
+      def get_eval_config_files(self):
+        return ["/a/mig.gin", "/a/dci.gin"]
+
+    TwoMetrics().print_eval_config()
+    assert capsys.readouterr().out == (
+        "Gin config files for evaluation (random seeds may be set later):\n"
+        "--\n/a/mig.gin\n/a/dci.gin\n")
 
 
 class TestPlan:
