@@ -1,0 +1,74 @@
+"""Evaluation: scoring a postprocessed representation with one metric (gin `evaluation`)."""
+import inspect
+import os
+import time
+import warnings
+
+import gin
+import numpy as np
+import torch
+
+from dlib_torch import gin_registry
+from dlib_torch.data.ground_truth import named_data
+from dlib_torch.utils import atomic_io
+from dlib_torch.utils import devices
+from dlib_torch.utils import pipeline_step
+from dlib_torch.utils import results
+from dlib_torch.utils import torchscript_io
+
+
+def evaluate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None,
+                      gin_bindings=None):
+  """Parses the gin files and bindings, evaluates, and clears gin."""
+  gin_registry.register_all()
+  gin.parse_config_files_and_bindings(gin_config_files or [], gin_bindings or [])
+  try:
+    evaluate(model_dir, output_dir, overwrite)
+  finally:
+    gin.clear_config()
+
+
+def _accepts_artifact_dir(fn):
+  parameters = inspect.signature(fn).parameters
+  return "artifact_dir" in parameters or any(
+      p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
+@gin.configurable("evaluation", denylist=["model_dir", "output_dir", "overwrite"])
+def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
+             random_seed=gin.REQUIRED, name=""):
+  """Scores the representation in model_dir and writes output_dir/results.
+
+  Args:
+    model_dir: a postprocessed folder (dpostprocess's output).
+    output_dir: the output folder.
+    overwrite: whether an existing output folder may be replaced.
+    evaluation_fn: the metric (e.g. `@mig`).
+    random_seed: seed of the metric's RandomState (and of sampled representations).
+    name: the metric's name; artifacts go to model_dir/artifacts/<name>.
+  """
+  pipeline_step.check_output_dir(output_dir, overwrite)
+  pipeline_step.require_input_dir(model_dir, "a postprocessed representation folder")
+  start = time.time()
+  pipeline_step.resolve_auto_dataset(
+      os.path.join(model_dir, "results", "gin", "postprocess.gin"))
+  dataset = named_data.get_named_ground_truth_data()
+  device = devices.resolve_device("auto")
+  representation_function = torchscript_io.load_representation(model_dir, device=device)
+  # Sampled representations draw from torch's global generator: seeding it
+  # makes their scores reproducible (the original's were not).
+  torch.manual_seed(random_seed)
+  with atomic_io.staged_directory(output_dir) as staging:
+    kwargs = {}
+    if _accepts_artifact_dir(evaluation_fn):
+      kwargs["artifact_dir"] = os.path.join(model_dir, "artifacts", name)
+    else:
+      warnings.warn("Evaluation function does not accept an `artifact_dir` argument; it "
+                    "is called without one.", DeprecationWarning)
+    metric_results = evaluation_fn(dataset, representation_function,
+                                   random_state=np.random.RandomState(random_seed), **kwargs)
+    metric_results = dict(metric_results)
+    metric_results["elapsed_time"] = time.time() - start
+    results.update_result_directory(os.path.join(staging, "results"), "evaluation",
+                                    metric_results,
+                                    old_result_dir=os.path.join(model_dir, "results"))
