@@ -5,11 +5,13 @@ each time a data set is built (not at import). Large arrays are memory-mapped
 so that a data set is held once per process and shared by forked workers:
 an uncompressed npz member is mapped in place; a compressed one (or a
 chunked/compressed HDF5 data set) is extracted once to a `.npy` file beside
-the original, which is then mapped.
+the original (or in the user cache if that folder is read-only), which is
+then mapped.
 """
 import os
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -92,8 +94,8 @@ def map_npz_member(path, download_name, key):
 
   A member stored uncompressed (np.savez) is mapped where it lies inside the
   archive. A compressed one (np.savez_compressed) is extracted once to
-  `<path>.<key>.npy` (written under a temporary name, then renamed), which is
-  mapped on this and later runs.
+  `<path>.<key>.npy` (see `extraction_path`; written under a temporary name,
+  then renamed), which is mapped on this and later runs.
   """
   require_file(path, download_name)
   member = key + ".npy"
@@ -108,14 +110,30 @@ def map_npz_member(path, download_name, key):
           data_offset = f.tell()
         return _memmap(path, dtype, shape, fortran, data_offset, info.file_size -
                        (data_offset - offset))
-      cache = "{}.{}.npy".format(path, key)
+      cache = extraction_path(path, key)
       if not _cache_is_current(cache, path):
         with archive.open(member) as src:
           _copy_npy_stream(src, cache)
-  except (KeyError, zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
+  except (KeyError, zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError) as e:
     raise bad_file(path, download_name, "is not a valid npz archive with array {} ({})".format(
         key, " ".join(str(e).split()) or type(e).__name__)) from e
   return np.load(cache, mmap_mode="r")
+
+
+def extraction_path(path, key):
+  """Where an array extracted from `path` is kept: beside it, else in the user cache.
+
+  The user cache ($XDG_CACHE_HOME or ~/.cache, then dlib_torch/) serves data
+  folders the user cannot write to.
+  """
+  name = "{}.{}.npy".format(os.path.basename(path), key)
+  directory = os.path.dirname(os.path.abspath(path))
+  if os.access(directory, os.W_OK):
+    return os.path.join(directory, name)
+  cache_root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+  directory = os.path.join(cache_root, "dlib_torch", directory.strip(os.sep).replace(os.sep, "_"))
+  os.makedirs(directory, exist_ok=True)
+  return os.path.join(directory, name)
 
 
 def _stored_member_offset(path, info):
