@@ -12,7 +12,12 @@ from dlib_torch.utils import errors
 
 
 def _configs_root():
-  return str(importlib.resources.files("dlib_torch.configs"))
+  try:
+    return str(importlib.resources.files("dlib_torch.configs"))
+  except ModuleNotFoundError:
+    # Run from a checkout without installing (bin/): configs/ beside the package.
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "configs")
 
 
 def config_path(relative):
