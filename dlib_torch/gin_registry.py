@@ -1,24 +1,31 @@
 """Imports every module that declares gin configurables, before gin parses a file.
 
 Gin only knows a configurable once its module is imported. Rather than keep a
-central list that every new metric, method or data set would have to edit, the
-pipeline steps call `register_all()`, which imports every module of these
-packages.
+central list that every new metric, method or data set would have to edit, a
+pipeline step calls `register_for(step)`, which imports every module of the
+packages that step's gin files may name.
 """
+import importlib
+
 from dlib_torch.utils import submodules
 
-_PACKAGES = (
-    "dlib_torch.data.ground_truth",
-    "dlib_torch.methods",
-    "dlib_torch.postprocessing",
-    "dlib_torch.evaluation",
-    "dlib_torch.visualize",
-)
+_DATA = "dlib_torch.data.ground_truth"
+_PACKAGES_BY_STEP = {
+    "train": (_DATA, "dlib_torch.methods"),
+    "postprocess": (_DATA, "dlib_torch.postprocessing"),
+    "evaluation": (_DATA, "dlib_torch.evaluation"),
+    "visualize": (_DATA, "dlib_torch.visualize"),
+}
+
+
+def register_for(step):
+  """Imports the configurable-declaring packages of a step (cheap after the first call)."""
+  for name in _PACKAGES_BY_STEP[step]:
+    package = importlib.import_module(name)
+    submodules.import_submodules(name, package.__path__)
 
 
 def register_all():
-  """Imports all configurable-declaring packages (cheap after the first call)."""
-  import importlib  # pylint: disable=g-import-not-at-top
-  for name in _PACKAGES:
-    package = importlib.import_module(name)
-    submodules.import_submodules(name, package.__path__)
+  """Imports the configurable-declaring packages of every step."""
+  for step in _PACKAGES_BY_STEP:
+    register_for(step)

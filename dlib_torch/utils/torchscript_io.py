@@ -7,7 +7,9 @@ Layout, replacing the original's TF-Hub modules:
 each with a JSON sidecar of the same stem describing shapes and provenance.
 The modules load with `torch.jit.load` alone; dlib_torch is not needed.
 """
+import contextlib
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -18,15 +20,25 @@ from dlib_torch.utils import errors
 TORCHSCRIPT_DIR = "torchscript"
 
 
+@contextlib.contextmanager
+def _quiet_deprecation():
+  # torch marks TorchScript deprecated in favour of torch.export; it is still
+  # the format that loads anywhere without our code, which is what we promise.
+  with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.jit")
+    yield
+
+
 def artefact_path(directory, name):
   return os.path.join(directory, TORCHSCRIPT_DIR, name + ".pt")
 
 
 def save_module(module, directory, name, description):
   """Scripts `module` and writes it and its JSON sidecar atomically."""
-  scripted = torch.jit.script(module)
   path = artefact_path(directory, name)
-  atomic_io.write_with(path, lambda tmp: torch.jit.save(scripted, tmp))
+  with _quiet_deprecation():
+    scripted = torch.jit.script(module)
+    atomic_io.write_with(path, lambda tmp: torch.jit.save(scripted, tmp))
   atomic_io.write_json(path[:-len(".pt")] + ".json", description)
   return path
 
@@ -37,7 +49,8 @@ def load_module(directory, name, device="cpu"):
   if not os.path.exists(path):
     raise errors.UserError("Missing TorchScript file {}.".format(path))
   try:
-    module = torch.jit.load(path, map_location=device)
+    with _quiet_deprecation():
+      module = torch.jit.load(path, map_location=device)
   except (RuntimeError, ValueError) as e:
     raise errors.UserError("{} is not a TorchScript module: {}".format(
         path, " ".join(str(e).split())[:200])) from e

@@ -47,7 +47,7 @@ class TrainingDiverged(errors.UserError):
 def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindings=None,
                    runtime=None):
   """Parses the gin files and bindings, trains, and clears gin."""
-  gin_registry.register_all()
+  gin_registry.register_for("train")
   gin.parse_config_files_and_bindings(gin_config_files or [], gin_bindings or [])
   try:
     train(model_dir, overwrite, runtime=runtime)
@@ -90,12 +90,14 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
   """
   del name, model_num
   runtime = runtime or Runtime()
-  prepare_model_dir(model_dir, overwrite)
+  # Everything that can fail on bad input comes before the folder is touched.
   device = devices.resolve_device(runtime.device)
+  devices.autocast(device, runtime.precision)
+  dataset = named_data.get_named_ground_truth_data()
+  prepare_model_dir(model_dir, overwrite)
   config_text = gin.config_str()
 
   rs = np.random.RandomState(random_seed)
-  dataset = named_data.get_named_ground_truth_data()
   train_seed, eval_seed = rs.randint(2**32), rs.randint(2**32)
 
   torch.manual_seed(random_seed)

@@ -1,0 +1,143 @@
+"""Training: results keys and values, TorchScript export, resume, overwrite and divergence."""
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from dlib_torch.data import training_stream
+from dlib_torch.data.ground_truth import dummy_data
+from dlib_torch.methods.unsupervised import train
+from dlib_torch.methods.unsupervised import vae
+from dlib_torch.tests.pipeline import helpers
+from dlib_torch.utils import errors
+
+
+def _train(tmp_path, model_dir, bindings=(), runtime=None):
+  config = helpers.write_gin(str(tmp_path), "train.gin", helpers.FAST_TRAIN_GIN)
+  train.train_with_gin(str(model_dir), False, [config], list(bindings), runtime=runtime)
+  with open(os.path.join(model_dir, "results", "json", "train_results.json")) as f:
+    return json.load(f)
+
+
+def _comparable(results):
+  return {k: v for k, v in results.items() if k not in ("elapsed_time", "uuid")}
+
+
+def test_results_have_the_original_keys_and_consistent_values(tmp_path):
+  results = _train(tmp_path, tmp_path / "model")
+  for key in ("loss", "global_step", "reconstruction_loss", "elbo", "regularizer", "kl_loss",
+              "elapsed_time", "uuid"):
+    assert key in results
+  assert results["global_step"] == 12
+  # elbo is reported as minus (reconstruction + KL); loss = reconstruction + beta * KL.
+  assert results["elbo"] == pytest.approx(-(results["reconstruction_loss"] + results["kl_loss"]))
+  assert results["regularizer"] == pytest.approx(2. * results["kl_loss"])
+  assert results["loss"] == pytest.approx(results["reconstruction_loss"] + results["regularizer"])
+  for name in ("train.gin",):
+    assert os.path.exists(tmp_path / "model" / "results" / "gin" / name)
+  with open(tmp_path / "model" / "results" / "aggregate" / "train.json") as f:
+    aggregate = json.load(f)
+  assert aggregate["train_config.dataset.name"] == "'dummy_data'"
+  assert aggregate["train_config.vae.beta"] == "2.0"
+  assert aggregate["train_results.global_step"] == 12
+
+
+def test_torchscript_export_matches_the_model(tmp_path):
+  model_dir = tmp_path / "model"
+  _train(tmp_path, model_dir)
+  encoder = torch.jit.load(str(model_dir / "torchscript" / "gaussian_encoder.pt"))
+  decoder = torch.jit.load(str(model_dir / "torchscript" / "decoder.pt"))
+  images = torch.rand(5, 64, 64, 1)
+  mean, logvar = encoder(images)
+  assert mean.shape == (5, 4) and logvar.shape == (5, 4)
+  assert decoder(mean).shape == (5, 64, 64, 1)
+  # The exported weights are the checkpoint's final weights.
+  state = torch.load(str(model_dir / "checkpoint" / "checkpoint.pt"), weights_only=False)
+  weight = state["model"]["encoder.means.weight"]
+  bias = state["model"]["encoder.means.bias"]
+  np.testing.assert_allclose(mean.detach().numpy(),
+                             (images.reshape(5, -1) @ weight.T + bias).numpy(), atol=1e-5)
+
+
+def test_a_killed_run_resumes_to_the_same_results(tmp_path):
+  uninterrupted = _train(tmp_path, tmp_path / "a")
+
+  def kill_at_step_7(step):
+    if step == 7:
+      raise KeyboardInterrupt()
+
+  runtime = train.Runtime(checkpoint_every_steps=3, after_step=kill_at_step_7)
+  with pytest.raises(KeyboardInterrupt):
+    _train(tmp_path, tmp_path / "b", runtime=runtime)
+  assert not os.path.exists(tmp_path / "b" / "results")
+  state = torch.load(str(tmp_path / "b" / "checkpoint" / "checkpoint.pt"), weights_only=False)
+  assert state["global_step"] == 6
+  resumed = _train(tmp_path, tmp_path / "b", runtime=train.Runtime(checkpoint_every_steps=3))
+  assert _comparable(resumed) == _comparable(uninterrupted)
+
+
+def test_resuming_with_another_configuration_is_refused(tmp_path):
+  def stop(step):
+    if step == 4:
+      raise KeyboardInterrupt()
+
+  with pytest.raises(KeyboardInterrupt):
+    _train(tmp_path, tmp_path / "m", runtime=train.Runtime(checkpoint_every_steps=2,
+                                                          after_step=stop))
+  with pytest.raises(errors.UserError, match="another configuration"):
+    _train(tmp_path, tmp_path / "m", bindings=["vae.beta = 5."])
+
+
+def test_finished_model_dir_needs_overwrite(tmp_path):
+  first = _train(tmp_path, tmp_path / "m")
+  with pytest.raises(errors.UserError, match="overwrite is False"):
+    _train(tmp_path, tmp_path / "m")
+  with open(tmp_path / "m" / "results" / "json" / "train_results.json") as f:
+    assert json.load(f)["uuid"] == first["uuid"]
+
+
+def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+  calls = {"n": 0}
+  original = vae.BetaVAE.regularizer
+
+  def nan_after_five(self, kl_loss, *args):
+    calls["n"] += 1
+    value = original(self, kl_loss, *args)
+    return value * float("nan") if calls["n"] > 5 else value
+
+  monkeypatch.setattr(vae.BetaVAE, "regularizer", nan_after_five)
+  with pytest.raises(train.TrainingDiverged, match="diverged at step 5"):
+    _train(tmp_path, tmp_path / "m", runtime=train.Runtime(checkpoint_every_steps=2))
+  state = torch.load(str(tmp_path / "m" / "checkpoint" / "checkpoint.pt"), weights_only=False)
+  assert state["global_step"] == 4
+  assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
+class _CountingData(dummy_data.IdentityObservationsData):
+  """Observations that draw from the random state, to check the per-sample order."""
+  observations_draw_random = True
+
+  @property
+  def observation_shape(self):
+    return [10]
+
+  def sample_observations_from_factors(self, factors, random_state):
+    return factors + random_state.random_sample(factors.shape)
+
+
+@pytest.mark.parametrize("data", [dummy_data.IdentityObservationsData(), _CountingData()])
+def test_stream_gives_the_original_single_sample_order(data):
+  stream = training_stream.ObservationStream(data, seed=7)
+  batches = [stream.next_batch(5) for _ in range(3)]
+  rs = np.random.RandomState(7)
+  expected = np.stack([data.sample_observations(1, rs)[0] for _ in range(15)])
+  np.testing.assert_allclose(np.concatenate(batches), expected.astype(np.float32))
+
+
+def test_unknown_data_set_leaves_no_model_dir(tmp_path):
+  with pytest.raises(errors.UserError, match="Invalid data set name"):
+    _train(tmp_path, tmp_path / "m", bindings=["dataset.name = 'no_such_data'"])
+  assert not os.path.exists(tmp_path / "m")
+
