@@ -1,0 +1,26 @@
+"""dvisualize: pictures and animations of a trained model (dlib_visualize_model)."""
+from absl import flags
+
+from dlib_torch.cli import common
+from dlib_torch.utils import errors
+from dlib_torch.visualize import visualize_model
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model_dir", None, "Directory of the trained model to visualize.")
+flags.DEFINE_string("output_dir", None, "Directory to write the visualizations to.")
+flags.DEFINE_boolean("overwrite", False, "Whether to replace an existing output directory.")
+
+
+def main(unused_argv):
+  for name in ("model_dir", "output_dir"):
+    if not FLAGS[name].value:
+      raise errors.UserError("Flag --{} is required.".format(name))
+  visualize_model.visualize(FLAGS.model_dir, FLAGS.output_dir, FLAGS.overwrite)
+
+
+def run():
+  common.run_main(main)
+
+
+if __name__ == "__main__":
+  run()
