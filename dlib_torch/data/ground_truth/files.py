@@ -216,3 +216,45 @@ def write_npy_rows(dest, shape, dtype, row_chunks):
 def rows_per_chunk(row_shape, dtype):
   """How many rows of this shape make one copy chunk."""
   return max(1, _CHUNK_BYTES // max(1, int(np.prod(row_shape)) * np.dtype(dtype).itemsize))
+
+
+def open_h5(path, download_name, keys):
+  """Opens an HDF5 file read-only and checks that it holds data sets `keys`."""
+  import h5py  # pylint: disable=g-import-not-at-top
+  require_file(path, download_name)
+  try:
+    handle = h5py.File(path, "r")
+  except OSError as e:
+    raise bad_file(path, download_name, "is not a readable HDF5 file ({})".format(
+        " ".join(str(e).split()))) from e
+  missing = [k for k in keys if k not in handle]
+  if missing:
+    names = ", ".join(sorted(handle.keys())) or "none"
+    handle.close()
+    raise bad_file(path, download_name, "lacks the data set(s) {} (has {})".format(
+        ", ".join(missing), names))
+  return handle
+
+
+def map_h5_dataset(path, download_name, handle, key):
+  """Returns data set `key` of an open HDF5 file as a read-only memory-mapped array.
+
+  A contiguous, unfiltered data set is mapped where it lies in the file; any
+  other (chunked, compressed) is copied once to a `.npy` file (see
+  `extraction_path`), which is mapped.
+  """
+  dataset = handle[key]
+  try:
+    offset = dataset.id.get_offset()
+    if offset is not None and dataset.chunks is None and not dataset.compression:
+      return _memmap(path, dataset.dtype, dataset.shape, False, offset,
+                     os.path.getsize(path) - offset)
+    cache = extraction_path(path, key)
+    if not _cache_is_current(cache, path):
+      step = rows_per_chunk(dataset.shape[1:], dataset.dtype)
+      blocks = (dataset[i:i + step] for i in range(0, dataset.shape[0], step))
+      write_npy_rows(cache, dataset.shape, dataset.dtype, blocks)
+  except (OSError, ValueError, KeyError) as e:
+    raise bad_file(path, download_name, "has an unreadable data set {} ({})".format(
+        key, " ".join(str(e).split()) or type(e).__name__)) from e
+  return np.load(cache, mmap_mode="r")
