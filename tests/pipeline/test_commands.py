@@ -1,0 +1,147 @@
+"""The console commands end to end, and their one-line, exit-status-2 answer to bad input."""
+import json
+import os
+
+import pytest
+
+from dlib_torch.tests.pipeline import helpers
+from dlib_torch.utils import aggregate_results
+
+MIG_GIN = """
+evaluation.evaluation_fn = @mig
+dataset.name = "auto"
+evaluation.random_seed = 0
+mig.num_train = 100
+discretizer.discretizer_fn = @histogram_discretizer
+discretizer.num_bins = 20
+"""
+
+MEAN_GIN = """
+postprocess.postprocess_fn = @mean_representation
+dataset.name = "auto"
+postprocess.random_seed = 0
+"""
+
+
+def _assert_user_error(completed, fragment):
+  assert completed.returncode == 2, completed.stderr
+  assert "Traceback" not in completed.stderr
+  last_line = completed.stderr.strip().splitlines()[-1]
+  assert last_line.startswith("Error: ") and fragment in last_line, completed.stderr
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+  """dtrain -> dpostprocess -> devaluate, run once for the module's tests."""
+  root = tmp_path_factory.mktemp("pipeline")
+  train_gin = helpers.write_gin(str(root), "train.gin", helpers.FAST_TRAIN_GIN)
+  mean_gin = helpers.write_gin(str(root), "mean.gin", MEAN_GIN)
+  mig_gin = helpers.write_gin(str(root), "mig.gin", MIG_GIN)
+  paths = {"root": root, "model": str(root / "model"), "post": str(root / "post"),
+           "eval": str(root / "eval" / "mig"), "train_gin": train_gin, "mean_gin": mean_gin,
+           "mig_gin": mig_gin}
+  for completed in (
+      helpers.run_command("train", "--model_dir=" + paths["model"], "--gin_config=" + train_gin,
+                          "--gin_bindings=model.training_steps = 5"),
+      helpers.run_command("postprocess", "--model_dir=" + paths["model"],
+                          "--output_dir=" + paths["post"], "--gin_config=" + mean_gin),
+      helpers.run_command("evaluate", "--input_dir=" + paths["post"],
+                          "--output_dir=" + paths["eval"], "--gin_config=" + mig_gin)):
+    assert completed.returncode == 0, completed.stderr
+  return paths
+
+
+def test_each_step_writes_the_original_results_layout(pipeline):
+  expected = {
+      pipeline["model"]: ["train"],
+      pipeline["post"]: ["train", "postprocess"],
+      pipeline["eval"]: ["train", "postprocess", "evaluation"],
+  }
+  for directory, steps in expected.items():
+    for step in steps:
+      assert os.path.exists(os.path.join(directory, "results", "gin", step + ".gin"))
+      for suffix in ("config", "results"):
+        assert os.path.exists(os.path.join(directory, "results", "json",
+                                           "{}_{}.json".format(step, suffix)))
+    assert os.path.exists(os.path.join(directory, "results", "aggregate", steps[-1] + ".json"))
+  with open(os.path.join(pipeline["eval"], "results", "aggregate", "evaluation.json")) as f:
+    aggregate = json.load(f)
+  assert aggregate["train_config.model.training_steps"] == "5"
+  assert aggregate["postprocess_config.postprocess.postprocess_fn"] == "@mean_representation"
+  assert aggregate["postprocess_config.dataset.name"] == "'dummy_data'"
+  assert aggregate["evaluation_config.evaluation.evaluation_fn"] == "@mig"
+  assert 0.0 <= aggregate["evaluation_results.discrete_mig"] <= 1.0
+
+
+def test_aggregate_loads_into_pandas_with_the_original_columns(pipeline):
+  output = str(pipeline["root"] / "results.json")
+  completed = helpers.run_command(
+      "aggregate", "--output_path=" + output,
+      "--result_file_pattern=" + str(pipeline["root"] / "eval" / "*" / "results" / "aggregate" /
+                                     "evaluation.json"))
+  assert completed.returncode == 0, completed.stderr
+  df = aggregate_results.load_aggregated_json_results(output)
+  assert len(df) == 1
+  assert df.loc[0, "train_config.dataset.name"] == "'dummy_data'"
+  assert df.loc[0, "evaluation_config.evaluation.name"] == "''"
+  assert "evaluation_results.discrete_mig" in df.columns
+  assert df.loc[0, "path"].endswith("evaluation.json")
+
+
+def test_unknown_data_set(pipeline, tmp_path):
+  completed = helpers.run_command("train", "--model_dir=" + str(tmp_path / "m"),
+                                  "--gin_config=" + pipeline["train_gin"],
+                                  "--gin_bindings=dataset.name = 'nonexistent'")
+  _assert_user_error(completed, "Invalid data set name")
+  assert not os.path.exists(tmp_path / "m")
+
+
+def test_missing_data_file(pipeline, tmp_path):
+  env_root = str(tmp_path / "empty_data_root")
+  os.makedirs(env_root)
+  os.environ["DISENTANGLEMENT_LIB_DATA"] = env_root
+  try:
+    completed = helpers.run_command("train", "--model_dir=" + str(tmp_path / "m"),
+                                    "--gin_config=" + pipeline["train_gin"],
+                                    "--gin_bindings=dataset.name = 'dsprites_full'")
+  finally:
+    del os.environ["DISENTANGLEMENT_LIB_DATA"]
+  _assert_user_error(completed, "ddownload")
+  assert not os.path.exists(tmp_path / "m")
+
+
+def test_misspelled_gin_binding(pipeline, tmp_path):
+  completed = helpers.run_command("train", "--model_dir=" + str(tmp_path / "m"),
+                                  "--gin_config=" + pipeline["train_gin"],
+                                  "--gin_bindings=vae.betta = 3.")
+  _assert_user_error(completed, "betta")
+  assert not os.path.exists(tmp_path / "m")
+
+
+def test_existing_output_without_overwrite_is_kept(pipeline):
+  before = open(os.path.join(pipeline["post"], "results", "json",
+                             "postprocess_results.json")).read()
+  completed = helpers.run_command("postprocess", "--model_dir=" + pipeline["model"],
+                                  "--output_dir=" + pipeline["post"],
+                                  "--gin_config=" + pipeline["mean_gin"])
+  _assert_user_error(completed, "overwrite is False")
+  after = open(os.path.join(pipeline["post"], "results", "json",
+                            "postprocess_results.json")).read()
+  assert before == after
+
+
+def test_representation_that_is_not_torchscript(pipeline, tmp_path):
+  import shutil  # pylint: disable=g-import-not-at-top
+  broken = str(tmp_path / "broken_post")
+  shutil.copytree(pipeline["post"], broken)
+  with open(os.path.join(broken, "torchscript", "representation.pt"), "wb") as f:
+    f.write(b"this is not a TorchScript archive")
+  completed = helpers.run_command("evaluate", "--input_dir=" + broken,
+                                  "--output_dir=" + str(tmp_path / "out"),
+                                  "--gin_config=" + pipeline["mig_gin"])
+  _assert_user_error(completed, "not a TorchScript module")
+  assert not os.path.exists(tmp_path / "out")
+
+
+def test_missing_required_flag():
+  _assert_user_error(helpers.run_command("postprocess", "--output_dir=/tmp/x"), "model_dir")
