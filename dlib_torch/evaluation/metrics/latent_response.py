@@ -19,8 +19,8 @@ interact, without any ground truth:
 The metric needs the trained model's encoder and decoder, which the
 evaluation protocol does not hand to metrics (it passes the representation
 only), so the entry point loads the TorchScript artefacts of a trained model
-directory: `model_dir` if bound, else the `dreproduce` layout around the
-`artifact_dir` it receives.
+directory: `model_dir` if bound, else the one found from the `artifact_dir` it
+receives (see `resolve_model_dir`).
 """
 import os
 
@@ -31,21 +31,39 @@ from dlib_torch.utils import errors
 from dlib_torch.utils import torchscript_io
 
 
+def _has_model(directory):
+  return all(os.path.exists(torchscript_io.artefact_path(directory, name))
+             for name in ("gaussian_encoder", "decoder"))
+
+
+def _recorded_model_dir(post_dir):
+  """The trained-model folder dpostprocess recorded beside the representation, if any."""
+  try:
+    return torchscript_io.load_description(post_dir, "representation").get("model_dir")
+  except (OSError, ValueError):
+    return None
+
+
 def resolve_model_dir(model_dir, artifact_dir):
   """The trained-model directory holding torchscript/gaussian_encoder.pt and decoder.pt.
 
-  `model_dir` wins when given. Otherwise the directories `dreproduce` lays out
-  around `artifact_dir` (= OUT/postprocessed/<name>/artifacts/<metric>) are
-  tried: the postprocessed directory, then OUT/model.
+  `model_dir` wins when given. Otherwise, from the `artifact_dir` the
+  evaluation step passes (POST_DIR/artifacts/<name>): the model folder that
+  dpostprocess recorded in POST_DIR/torchscript/representation.json, then
+  POST_DIR itself, then OUT/model of the dreproduce layout
+  (POST_DIR = OUT/postprocessed/<name>).
   """
   if model_dir:
     return model_dir
   if artifact_dir:
-    post_dir = os.path.dirname(os.path.dirname(os.path.normpath(artifact_dir)))
-    candidates = [post_dir, os.path.join(os.path.dirname(os.path.dirname(post_dir)), "model")]
+    path = os.path.normpath(artifact_dir)
+    if os.path.basename(path) != "artifacts":
+      path = os.path.dirname(path)
+    post_dir = os.path.dirname(path)
+    candidates = [_recorded_model_dir(post_dir), post_dir,
+                  os.path.join(os.path.dirname(os.path.dirname(post_dir)), "model")]
     for candidate in candidates:
-      if all(os.path.exists(torchscript_io.artefact_path(candidate, name))
-             for name in ("gaussian_encoder", "decoder")):
+      if candidate and _has_model(candidate):
         return candidate
   raise errors.UserError(
       "This metric needs the trained model's encoder and decoder: bind its directory "

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from dlib_torch.evaluation.metrics import latent_response
+from dlib_torch.utils import atomic_io
 from dlib_torch.utils import errors
 from dlib_torch.utils import torchscript_io
 
@@ -153,9 +154,22 @@ def test_entry_point_loads_the_trained_model(tmp_path):
                              atol=1e-6)
   assert np.array(results["factor_response_matrix"]).shape == (2, 2)
   assert results["causal_disentanglement"] == pytest.approx(1.)
-  # Found from the artifact dir of the dreproduce layout as well.
-  artifact_dir = str(tmp_path / "out" / "postprocessed" / "mean" / "artifacts" / "latent")
-  assert latent_response.resolve_model_dir(None, artifact_dir) == os.path.normpath(model_dir)
+  # Found from the artifact dir of the dreproduce layout as well (any metric name).
+  post_dir = tmp_path / "out" / "postprocessed" / "mean"
+  for name in ("latent", ""):
+    artifact_dir = os.path.join(str(post_dir), "artifacts", name)
+    assert latent_response.resolve_model_dir(None, artifact_dir) == os.path.normpath(model_dir)
+
+
+def test_model_dir_recorded_by_postprocessing_is_found(tmp_path):
+  model_dir = str(tmp_path / "elsewhere")
+  save_linear_model(model_dir, np.eye(2), np.eye(2), [1, 1, 2])
+  post_dir = str(tmp_path / "post")
+  atomic_io.write_json(os.path.join(post_dir, "torchscript", "representation.json"),
+                       {"model_dir": model_dir})
+  assert latent_response.resolve_model_dir(
+      None, os.path.join(post_dir, "artifacts", "latent_response")) == model_dir
+  assert latent_response.resolve_model_dir("given", None) == "given"
 
 
 def test_missing_model_dir_is_a_user_error(tmp_path):
