@@ -40,9 +40,7 @@ def vis_all_interventional_effects(gen_factors, latents, output_dir):
                                          plot_legend=False)
         ax.set_title("")
   fig.tight_layout()
-  os.makedirs(output_dir, exist_ok=True)
-  fig.savefig(os.path.join(output_dir, "interventional_effect.png"))
-  plt.close(fig)
+  plotting.save_figure(fig, os.path.join(output_dir, "interventional_effect.png"))
 
 
 def _visualize_interventional_effect(gen_factors, latents, latent_dim, const_factor_idx,

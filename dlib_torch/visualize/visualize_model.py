@@ -14,7 +14,6 @@ import numbers
 import os
 import time
 
-from absl import logging
 import gin
 import numpy as np
 from scipy import special
@@ -160,8 +159,7 @@ def _cycle_interval(value, num_frames, low, high):
 
 
 def _save_interventional_effects(dataset, encoder, num_points, random_state, output_dir):
-  if not plotting.available():
-    logging.info("matplotlib is not installed: skipping the interventional-effects plot.")
+  if not plotting.available_or_log("the interventional-effects plot"):
     return
   factors = dataset.sample_factors(num_points, random_state)
   observations = dataset.sample_observations_from_factors(factors, random_state)
