@@ -7,6 +7,8 @@ packages that step's gin files may name.
 """
 import importlib
 
+import gin
+
 from dlib_torch.utils import submodules
 
 _DATA = "dlib_torch.data.ground_truth"
@@ -29,3 +31,17 @@ def register_all():
   """Imports the configurable-declaring packages of every step."""
   for step in _PACKAGES_BY_STEP:
     register_for(step)
+
+
+def run_with_config(step, gin_config_files, gin_bindings, fn, *args, **kwargs):
+  """Parses the gin files and bindings for `step`, calls fn, and clears gin.
+
+  Bindings are applied after the files, so they override them, as in the
+  original's `*_with_gin` functions.
+  """
+  register_for(step)
+  gin.parse_config_files_and_bindings(gin_config_files or [], gin_bindings or [])
+  try:
+    return fn(*args, **kwargs)
+  finally:
+    gin.clear_config()

@@ -20,12 +20,8 @@ from dlib_torch.utils import torchscript_io
 def evaluate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None,
                       gin_bindings=None):
   """Parses the gin files and bindings, evaluates, and clears gin."""
-  gin_registry.register_for("evaluation")
-  gin.parse_config_files_and_bindings(gin_config_files or [], gin_bindings or [])
-  try:
-    evaluate(model_dir, output_dir, overwrite)
-  finally:
-    gin.clear_config()
+  gin_registry.run_with_config("evaluation", gin_config_files, gin_bindings,
+                               evaluate, model_dir, output_dir, overwrite)
 
 
 def _accepts_artifact_dir(fn):

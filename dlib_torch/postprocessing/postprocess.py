@@ -31,12 +31,8 @@ class Representation(nn.Module):
 def postprocess_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None,
                          gin_bindings=None):
   """Parses the gin files and bindings, postprocesses, and clears gin."""
-  gin_registry.register_for("postprocess")
-  gin.parse_config_files_and_bindings(gin_config_files or [], gin_bindings or [])
-  try:
-    postprocess(model_dir, output_dir, overwrite)
-  finally:
-    gin.clear_config()
+  gin_registry.run_with_config("postprocess", gin_config_files, gin_bindings,
+                               postprocess, model_dir, output_dir, overwrite)
 
 
 @gin.configurable("postprocess", denylist=["model_dir", "output_dir", "overwrite"])

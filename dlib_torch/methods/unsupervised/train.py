@@ -47,12 +47,8 @@ class TrainingDiverged(errors.UserError):
 def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindings=None,
                    runtime=None):
   """Parses the gin files and bindings, trains, and clears gin."""
-  gin_registry.register_for("train")
-  gin.parse_config_files_and_bindings(gin_config_files or [], gin_bindings or [])
-  try:
-    train(model_dir, overwrite, runtime=runtime)
-  finally:
-    gin.clear_config()
+  gin_registry.run_with_config("train", gin_config_files, gin_bindings,
+                               train, model_dir, overwrite, runtime=runtime)
 
 
 def _results_complete(model_dir):
