@@ -58,6 +58,8 @@ def visualize(model_dir,
   if os.path.isdir(output_dir) and not overwrite:
     raise errors.UserError(
         "Directory already exists and overwrite is False: {}".format(output_dir))
+  if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+    raise errors.UserError("{} exists and is not a directory.".format(output_dir))
 
   train_gin = os.path.join(model_dir, "results", "gin", "train.gin")
   if not os.path.isfile(train_gin):

@@ -219,6 +219,13 @@ class TestErrors:
       _visualize(model_dir, str(tmp_path / "out"))
     assert not (tmp_path / "out").exists()
 
+  def test_output_is_a_file(self, tmp_path):
+    model_dir = _make_model(str(tmp_path / "model"))
+    (tmp_path / "out").write_text("a file")
+    with pytest.raises(errors.UserError, match="is not a directory"):
+      _visualize(model_dir, str(tmp_path / "out"), overwrite=True)
+    assert (tmp_path / "out").read_text() == "a file"
+
   def test_not_a_model_folder(self, tmp_path):
     with pytest.raises(errors.UserError, match="not a trained model folder"):
       _visualize(str(tmp_path), str(tmp_path / "out"))
