@@ -14,6 +14,7 @@ import numbers
 import os
 import time
 
+from absl import logging
 import gin
 import numpy as np
 from scipy import special
@@ -92,6 +93,7 @@ def visualize(model_dir,
           os.path.join(staging, "results"), "visualize",
           {"elapsed_time": time.time() - start},
           old_result_dir=os.path.join(model_dir, "results"))
+    logging.info("Visualizations of %s written to %s.", model_dir, output_dir)
   finally:
     gin.clear_config()
 
