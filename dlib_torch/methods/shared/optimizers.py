@@ -45,8 +45,10 @@ def set_learning_rate(optimizer, spec, global_step):
 def adam_optimizer(learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8,
                    use_locking=False, name="Adam"):
   del use_locking, name  # TF graph options without a torch meaning.
-  return OptimizerSpec(torch.optim.Adam, {"betas": (beta1, beta2), "eps": epsilon},
-                       learning_rate)
+  # The fused kernel computes the same update in one pass (tens of times faster
+  # than the per-tensor loop on CPU).
+  return OptimizerSpec(torch.optim.Adam, {"betas": (beta1, beta2), "eps": epsilon,
+                                          "fused": True}, learning_rate)
 
 
 @gin.configurable("GradientDescentOptimizer")
