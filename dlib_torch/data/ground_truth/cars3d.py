@@ -38,7 +38,7 @@ class Cars3D(image_array_data.ImageArrayData):
         folder) else []
     if len(names) != sizes[2]:
       raise files.bad_file(folder, DOWNLOAD_NAME, "holds {} .mat files, expected {}".format(
-          len(names), sizes[2]))
+          len(names), sizes[2]), kind="folder")
     images = np.zeros((int(np.prod(sizes)), 64, 64, 3), dtype=np.uint8)
     elevation, azimuth = np.arange(sizes[0]), np.arange(sizes[1])
     for i, name in enumerate(names):

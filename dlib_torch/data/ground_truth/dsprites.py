@@ -21,12 +21,15 @@ from dlib_torch.data.ground_truth import util
 DSPRITES_FILE = ("dsprites", "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz")
 SCREAM_FILE = ("scream", "scream.jpg")
 FULL_FACTOR_SIZES = [1, 3, 6, 40, 32, 32]
+# Names that `ddownload` takes for these files.
+DSPRITES_DOWNLOAD_NAME = "dsprites"
+SCREAM_DOWNLOAD_NAME = "scream"
 
 
 class DSpritesFile:
   """The binary sprite masks of the dSprites npz, memory-mapped."""
 
-  download_name = "dsprites"
+  download_name = DSPRITES_DOWNLOAD_NAME
 
   def __init__(self):
     path = files.data_path(*DSPRITES_FILE)
@@ -163,7 +166,7 @@ class ScreamDSprites(DSprites):
 
 def load_scream():
   """The Scream, shrunk to fit 350x274 (aspect kept), float64 in [0, 1]."""
-  path = files.require_file(files.data_path(*SCREAM_FILE), "scream")
+  path = files.require_file(files.data_path(*SCREAM_FILE), SCREAM_DOWNLOAD_NAME)
   try:
     with Image.open(path) as image:
       image = image.convert("RGB")
@@ -171,9 +174,10 @@ def load_scream():
       image.thumbnail((350, 274))
       scream = np.array(image) * 1. / 255.
   except (OSError, ValueError) as e:
-    raise files.bad_file(path, "scream", "is not a readable image ({})".format(e)) from e
+    raise files.bad_file(path, SCREAM_DOWNLOAD_NAME,
+                         "is not a readable image ({})".format(e)) from e
   if scream.shape[0] <= 64 or scream.shape[1] <= 64:
-    raise files.bad_file(path, "scream", "is too small ({}x{})".format(*scream.shape[:2]))
+    raise files.bad_file(path, SCREAM_DOWNLOAD_NAME, "is too small ({}x{})".format(*scream.shape[:2]))
   return scream
 
 

@@ -31,12 +31,12 @@ def data_path(*parts):
   return os.path.join(data_root(), *parts)
 
 
-def bad_file(path, download_name, problem):
-  """The one-line UserError for a missing or unusable data file."""
+def bad_file(path, download_name, problem, kind="file"):
+  """The one-line UserError for a missing or unusable data file (or folder)."""
   return errors.UserError(
-      "Data file {} {}; fetch it with `ddownload {}` (data folder: "
+      "Data {} {} {}; fetch it with `ddownload {}` (data folder: "
       "$DISENTANGLEMENT_LIB_DATA, else the current folder).".format(
-          path, problem, download_name))
+          kind, path, problem, download_name))
 
 
 def require_file(path, download_name):
