@@ -8,8 +8,9 @@ left or top right) a sprite sits in. The split is:
 * train pool: posX and posY both in (0.48, 0.52) of the image width (on the
   32-point dSprites grid: positions 15 and 16, 2880 images); the task label is
   the shape, the supervised concepts are shape (one-hot), scale, orientation;
-* test pool: posX and posY both below 0.25 (label 0) or both above 0.75
-  (label 1), 8 x 8 positions per corner on the dSprites grid.
+* test pool: posX and posY both below 0.25 (label 0, GlanceNets' "bottom
+  left") or both above 0.75 (label 1, "top right"), 8 x 8 positions per corner
+  on the dSprites grid; the task is to tell the two corners apart.
 
 `DSpritesLeakage` wraps a GroundTruthData whose factors are, in order, shape,
 scale, orientation, posX, posY (dsprites_full or a procedural renderer). It is
@@ -124,7 +125,7 @@ class DSpritesLeakage(ground_truth_data.GroundTruthData):
     """Draws test-pool points: (factors of the wrapped data set, corner labels).
 
     Without replacement (as GlanceNets' subsample) unless `num` exceeds the
-    pool. Label 1 is the top-right corner (both positions high), 0 bottom-left.
+    pool. Label 1: both positions high; 0: both low.
     """
     indices = random_state.choice(self.test_pool_size, size=num,
                                   replace=num > self.test_pool_size)
