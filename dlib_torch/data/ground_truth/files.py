@@ -165,8 +165,24 @@ def _memmap(path, dtype, shape, fortran, offset, available):
                    order="F" if fortran else "C")
 
 
-def _cache_is_current(cache, source):
-  return os.path.isfile(cache) and os.path.getmtime(cache) >= os.path.getmtime(source)
+def _cache_is_current(cache, *sources):
+  return os.path.isfile(cache) and all(
+      os.path.getmtime(cache) >= os.path.getmtime(source) for source in sources)
+
+
+def cached_array(cache, sources, build):
+  """The array `build()` returns, saved once to `cache` and memory-mapped after.
+
+  The cache is rebuilt when any of `sources` is newer than it.
+  """
+  if _cache_is_current(cache, *sources):
+    try:
+      return np.load(cache, mmap_mode="r")
+    except (OSError, ValueError):
+      pass  # Unreadable cache: build it again.
+  array = build()
+  write_npy_rows(cache, array.shape, array.dtype, [array])
+  return np.load(cache, mmap_mode="r")
 
 
 def _copy_npy_stream(src, dest):

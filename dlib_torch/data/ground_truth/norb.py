@@ -7,7 +7,9 @@ binary matrix format, training chunk first. Only the first image of each
 stereo pair is used; it is resized from 96x96 to 64x64 with Lanczos (a = 3)
 in 32-bit, without clipping, as the original's PIL call did, so values can
 fall slightly outside [0, 1]. The resized pixels are kept as int16 and
-divided by 255 per batch, giving the original's values exactly.
+divided by 255 per batch, giving the original's values exactly; both chunks'
+are saved once beside the files (`*-training-dat.mat.resized64.npy`, or in
+the user cache if that folder is read-only) and memory-mapped on later runs.
 """
 import os
 
@@ -36,16 +38,17 @@ class SmallNORB(image_array_data.ImageArrayData):
   """SmallNORB: 4 exposed factors, the instance drawn at random, 64x64x1."""
 
   def __init__(self):
-    images, features = [], []
-    for chunk in SMALLNORB_CHUNKS:
-      chunk_images, chunk_features = _load_chunk(chunk)
-      images.append(chunk_images)
-      features.append(chunk_features)
-    features = np.concatenate(features, axis=0)
+    chunks = [_load_chunk(chunk) for chunk in SMALLNORB_CHUNKS]
+    dat_paths = [_path(chunk, "dat") for chunk in SMALLNORB_CHUNKS]
+    images = files.cached_array(
+        files.extraction_path(dat_paths[0], "resized64"), dat_paths,
+        lambda: np.concatenate([_resize_images(dat[:, 0]) for dat, _ in chunks], axis=0))
+    features = np.concatenate([chunk_features for _, chunk_features in chunks], axis=0)
     features[:, 3] = features[:, 3] // 2  # azimuths are 0, 2, ..., 34
+    files.check_array(dat_paths[0], DOWNLOAD_NAME, "the cached images", images,
+                      shape=[len(features), 64, 64])
     try:
-      self._set_images(np.concatenate(images, axis=0), FACTOR_SIZES, [0, 2, 3, 4],
-                       [64, 64, 1], features=features)
+      self._set_images(images, FACTOR_SIZES, [0, 2, 3, 4], [64, 64, 1], features=features)
     except ValueError as e:
       raise files.bad_file(_path(SMALLNORB_CHUNKS[0], "info"), DOWNLOAD_NAME,
                            "and its companions do not list every factor combination "
@@ -60,7 +63,7 @@ def _path(chunk, kind):
 
 
 def _load_chunk(chunk):
-  """Resized images int16 [n, 64, 64] and features [n, 5] of one chunk."""
+  """Images uint8 [n, 2, 96, 96] (memory-mapped) and features [n, 5] of one chunk."""
   dat = _read_binary_matrix(_path(chunk, "dat"), ndim=4)
   cat = _read_binary_matrix(_path(chunk, "cat"), ndim=1)
   info = _read_binary_matrix(_path(chunk, "info"), ndim=2)
@@ -71,7 +74,7 @@ def _load_chunk(chunk):
                     dtype=np.int32)
   files.check_array(_path(chunk, "info"), DOWNLOAD_NAME, "the matrix", info,
                     shape=[n, 4], dtype=np.int32)
-  return _resize_images(dat[:, 0]), np.column_stack((cat, info)).astype(np.int64)
+  return dat, np.column_stack((cat, info)).astype(np.int64)
 
 
 def _read_binary_matrix(path, ndim):

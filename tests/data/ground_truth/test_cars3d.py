@@ -89,3 +89,16 @@ class TestBadFiles:
   def test_wrong_shape(self, data_root):
     _write_cars(data_root, im=np.zeros((64, 64, 3, 24, 4), np.uint8))
     assert "(64, 64, 3, 24, 4)" in self._error()
+
+
+def test_resized_images_cached_and_refreshed(data_root):
+  folder = _write_cars(data_root)
+  first = cars3d.Cars3D()
+  cache = os.path.join(folder, "cars3d.images64.npy")
+  assert os.path.isfile(cache) and isinstance(first.images, np.memmap)
+  np.testing.assert_array_equal(cars3d.Cars3D().images, first.images)
+  # A newer car file invalidates the cache.
+  mesh = np.full((128, 128, 3, 24, 4), 7, np.uint8)
+  sio.savemat(os.path.join(folder, "car_a.mat"), {"im": mesh})
+  os.utime(os.path.join(folder, "car_a.mat"), (os.path.getmtime(cache) + 10,) * 2)
+  np.testing.assert_array_equal(cars3d.Cars3D().images[::3], 7)

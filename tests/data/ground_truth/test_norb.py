@@ -121,3 +121,11 @@ class TestBadFiles:
     _write_files(data_root)
     monkeypatch.setattr(norb, "FACTOR_SIZES", [2, 3, 1, 3, 2])
     assert "combination" in self._error()
+
+
+def test_resized_images_cached(data_root):
+  folder = _write_files(data_root)
+  first = norb.SmallNORB()
+  cache = os.path.join(folder, "smallnorb-{}-dat.mat.resized64.npy".format(norb.SMALLNORB_CHUNKS[0]))
+  assert os.path.isfile(cache) and isinstance(first.images, np.memmap)
+  np.testing.assert_array_equal(norb.SmallNORB().images, first.images)
