@@ -176,19 +176,15 @@ class ProceduralShapes3D(image_array_data.ImageArrayData):
   def __init__(self):
     self._floor, self._wall, self._alpha, self._object = _render_scene_maps()
     self._colors = _hues_to_rgb(np.linspace(0., 0.9, 10)).astype(np.float32)
-    # No image array: `_to_observations` receives the factor rows themselves.
+    # No image array: observations are mixed from the maps above.
     self._set_images(None, FACTOR_SIZES, range(6), [64, 64, 3])
-
-  @property
-  def observations_draw_random(self):
-    return False
 
   def sample_observations_from_factors(self, factors, random_state):
     all_factors = self.state_space.sample_all_factors(factors, random_state)
-    return self._to_observations(all_factors)
+    return self._render(all_factors)
 
-  def _to_observations(self, rows):
-    floor_hue, wall_hue, object_hue, scale, shape, orientation = rows.T
+  def _render(self, all_factors):
+    floor_hue, wall_hue, object_hue, scale, shape, orientation = all_factors.T
     color = lambda hue: self._colors[hue][:, None, None, :]
     alpha = self._alpha[scale, shape, orientation][..., None]
     background = (self._floor[orientation][..., None] * color(floor_hue) +
