@@ -177,16 +177,19 @@ def load_scream():
     raise files.bad_file(path, SCREAM_DOWNLOAD_NAME,
                          "is not a readable image ({})".format(e)) from e
   if scream.shape[0] <= 64 or scream.shape[1] <= 64:
-    raise files.bad_file(path, SCREAM_DOWNLOAD_NAME, "is too small ({}x{})".format(*scream.shape[:2]))
+    raise files.bad_file(path, SCREAM_DOWNLOAD_NAME,
+                         "is too small ({}x{})".format(*scream.shape[:2]))
   return scream
 
 
-@named_data.register("dsprites_full", "dSprites: 5 factors (shape, scale, orientation, x, y), 64x64x1")
+@named_data.register("dsprites_full",
+                     "dSprites: 5 factors (shape, scale, orientation, x, y), 64x64x1")
 def dsprites_full():
   return DSprites([1, 2, 3, 4, 5])
 
 
-@named_data.register("dsprites_noshape", "dSprites without the shape factor (drawn at random), 64x64x1")
+@named_data.register("dsprites_noshape",
+                     "dSprites without the shape factor (drawn at random), 64x64x1")
 def dsprites_noshape():
   return DSprites([2, 3, 4, 5])
 

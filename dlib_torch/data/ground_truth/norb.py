@@ -105,6 +105,7 @@ def _resize_images(images):
   return resized
 
 
-@named_data.register("smallnorb", "SmallNORB: 4 factors (category, elevation, azimuth, lighting), 64x64x1")
+@named_data.register("smallnorb",
+                     "SmallNORB: 4 factors (category, elevation, azimuth, lighting), 64x64x1")
 def smallnorb():
   return SmallNORB()

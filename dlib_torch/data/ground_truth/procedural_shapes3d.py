@@ -193,6 +193,7 @@ class ProceduralShapes3D(image_array_data.ImageArrayData):
     return np.clip(background * (1. - alpha) + foreground, 0., 1.)
 
 
-@named_data.register("procedural_shapes3d", "3D-shapes-like scenes ray-cast by dlib_torch (no file), 64x64x3")
+@named_data.register("procedural_shapes3d",
+                     "3D-shapes-like scenes ray-cast by dlib_torch (no file), 64x64x3")
 def procedural_shapes3d():
   return ProceduralShapes3D()

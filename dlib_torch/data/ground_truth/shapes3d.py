@@ -17,7 +17,8 @@ from dlib_torch.data.ground_truth import files
 from dlib_torch.data.ground_truth import image_array_data
 from dlib_torch.data.ground_truth import named_data
 
-NPZ_FILE = ("3dshapes", "look-at-object-room_floor-hueXwall-hueXobj-hueXobj-sizeXobj-shapeXview-azi.npz")
+NPZ_FILE = ("3dshapes",
+            "look-at-object-room_floor-hueXwall-hueXobj-hueXobj-sizeXobj-shapeXview-azi.npz")
 H5_FILE = ("3dshapes", "3dshapes.h5")
 DOWNLOAD_NAME = "shapes3d"
 # Factor sizes of the file; a smaller file in the same layout can be read by
@@ -40,7 +41,8 @@ class Shapes3D(image_array_data.ImageArrayData):
       images = images.reshape([num_images, 64, 64, 3])
     else:
       if not os.path.isfile(h5_path):
-        raise files.bad_file(h5_path, DOWNLOAD_NAME, "is missing (nor is there {})".format(npz_path))
+        raise files.bad_file(h5_path, DOWNLOAD_NAME,
+                             "is missing (nor is there {})".format(npz_path))
       with files.open_h5(h5_path, DOWNLOAD_NAME, ["images", "labels"]) as handle:
         files.check_array(h5_path, DOWNLOAD_NAME, "labels", handle["labels"],
                           shape=[num_images, 6])
@@ -53,6 +55,8 @@ class Shapes3D(image_array_data.ImageArrayData):
     return rows.astype(np.float32) / 255.
 
 
-@named_data.register("shapes3d", "3D shapes: 6 factors (floor, wall, object hue, scale, shape, orientation), 64x64x3")
+@named_data.register(
+    "shapes3d",
+    "3D shapes: 6 factors (floor, wall, object hue, scale, shape, orientation), 64x64x3")
 def shapes3d():
   return Shapes3D()

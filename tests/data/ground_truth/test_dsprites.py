@@ -1,6 +1,5 @@
 """dSprites from a small file in the real format: sizes, draw order, variants, bad files."""
 import os
-import pickle
 
 import numpy as np
 import pytest
