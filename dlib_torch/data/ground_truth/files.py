@@ -51,16 +51,22 @@ def check_array(path, download_name, name, array, shape=None, dtype=None):
 
   `shape` may contain None for a free dimension.
   """
+  check_layout(path, download_name, name, array.shape, array.dtype, shape, dtype)
+  return array
+
+
+def check_layout(path, download_name, name, actual_shape, actual_dtype, shape=None,
+                 dtype=None):
+  """As `check_array`, given an array's shape and dtype."""
   if shape is not None:
-    ok = len(array.shape) == len(shape) and all(
-        want is None or want == got for want, got in zip(shape, array.shape))
+    ok = len(actual_shape) == len(shape) and all(
+        want is None or want == got for want, got in zip(shape, actual_shape))
     if not ok:
       raise bad_file(path, download_name, "has {} of shape {}, expected {}".format(
-          name, tuple(array.shape), tuple("*" if s is None else s for s in shape)))
-  if dtype is not None and np.dtype(array.dtype) != np.dtype(dtype):
+          name, tuple(actual_shape), tuple("*" if s is None else s for s in shape)))
+  if dtype is not None and np.dtype(actual_dtype) != np.dtype(dtype):
     raise bad_file(path, download_name, "has {} of dtype {}, expected {}".format(
-        name, array.dtype, np.dtype(dtype)))
-  return array
+        name, actual_dtype, np.dtype(dtype)))
 
 
 def load_npz(path, download_name, keys, **kwargs):
@@ -118,6 +124,42 @@ def map_npz_member(path, download_name, key):
     raise bad_file(path, download_name, "is not a valid npz archive with array {} ({})".format(
         key, " ".join(str(e).split()) or type(e).__name__)) from e
   return np.load(cache, mmap_mode="r")
+
+
+def npz_member_header(path, download_name, key):
+  """(shape, dtype) of member `key` of an npz file, reading only its header."""
+  try:
+    with zipfile.ZipFile(path) as archive, archive.open(key + ".npy") as src:
+      shape, fortran, dtype = _read_npy_header(src)
+  except (KeyError, zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError) as e:
+    raise bad_file(path, download_name, "is not a valid npz archive with array {} ({})".format(
+        key, " ".join(str(e).split()) or type(e).__name__)) from e
+  if fortran:
+    raise bad_file(path, download_name, "has array {} in Fortran order".format(key))
+  return shape, dtype
+
+
+def transform_npz_member(path, download_name, key, transform):
+  """Streams member `key` in blocks of rows; returns the concatenated transform(block).
+
+  The member is never held whole in memory (it may be compressed).
+  """
+  try:
+    with zipfile.ZipFile(path) as archive, archive.open(key + ".npy") as src:
+      shape, _, dtype = _read_npy_header(src)
+      step = rows_per_chunk(shape[1:], dtype)
+      row_bytes = int(np.prod(shape[1:])) * dtype.itemsize
+      blocks = []
+      for start in range(0, shape[0], step):
+        rows = min(step, shape[0] - start)
+        data = src.read(rows * row_bytes)
+        if len(data) != rows * row_bytes:
+          raise ValueError("array data truncated")
+        blocks.append(transform(np.frombuffer(data, dtype).reshape((rows,) + shape[1:])))
+  except (KeyError, zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError) as e:
+    raise bad_file(path, download_name, "is not a valid npz archive with array {} ({})".format(
+        key, " ".join(str(e).split()) or type(e).__name__)) from e
+  return np.concatenate(blocks, axis=0)
 
 
 def extraction_path(path, key):

@@ -52,8 +52,9 @@ def test_dsprites_full_sizes_and_draws(data_root, compressed):
   assert data.factors_num_values == [3, 6, 40, 32, 32]  # nominal, as the original
   assert data.observation_shape == [64, 64, 1]
   assert not data.observations_draw_random
-  # Held once, read-only (memory-mapped), never copied in memory.
-  assert isinstance(data.sprites.images, np.memmap) and not data.sprites.images.flags.writeable
+  # Held once as one bit per pixel, read-only (memory-mapped).
+  assert isinstance(data.sprites.bits, np.memmap) and not data.sprites.bits.flags.writeable
+  assert data.sprites.bits.shape == (72, 64, 8)
   rs = np.random.RandomState(0)
   factors, observations = data.sample(50, rs)
   expected_rs = np.random.RandomState(0)
