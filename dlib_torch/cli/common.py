@@ -26,7 +26,9 @@ def is_gin_user_error(exc):
 
 
 def _one_line(exc):
-  return " ".join(str(exc).split()) or type(exc).__name__
+  # gin appends "In call to configurable '...' (<function ... at 0x...>)": noise here.
+  text = str(exc).split("\n  In call to configurable")[0]
+  return " ".join(text.split()) or type(exc).__name__
 
 
 def run_main(main):
