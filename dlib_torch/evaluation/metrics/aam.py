@@ -136,6 +136,7 @@ def compute_aam(ground_truth_data, representation_function, random_state, artifa
   else:
     raise errors.UserError(
         "Unknown estimator {!r}; use 'gaussian' or 'discrete'.".format(estimator))
+  # log |V_k| over the values seen; a constant factor (MI 0) gets log 2, not 0.
   num_values = np.array([np.unique(row).size for row in factors])
   return {
       "aam": axis_alignment(mutual_information),
