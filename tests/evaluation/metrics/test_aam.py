@@ -63,6 +63,23 @@ def test_gaussian_mutual_information_separates_aam_from_mig():
   assert aam.mutual_information_gap(mi, [LOG2, LOG4]) == pytest.approx(0.75)
 
 
+def test_entropy_of_a_dimension_ignores_the_other_dimensions():
+  # disentangling-vae's `.view(latent_dim, n_samples)` mixes the dimensions'
+  # samples, so H(z_0) would change with z_1; with the transpose it cannot.
+  rs = np.random.RandomState(0)
+  means = rs.normal(size=(50, 2))
+  logvars = np.full((50, 2), -1.)
+  shifted = means + [0., 1000.]
+  first = aam.estimate_latent_entropies(means, means, logvars, 20, np.random.RandomState(1))
+  second = aam.estimate_latent_entropies(shifted, shifted, logvars, 20,
+                                         np.random.RandomState(1))
+  np.testing.assert_allclose(first, second, rtol=1e-12)
+  # Dimension 0 alone gives the same entropy.
+  alone = aam.estimate_latent_entropies(means[:, :1], means[:, :1], logvars[:, :1], 20,
+                                        np.random.RandomState(1))
+  np.testing.assert_allclose(first[0], alone[0], rtol=1e-12)
+
+
 def test_latent_entropy_uses_few_samples_without_replacement():
   means, logvars = _sharp_posteriors(10. * np.arange(8.)[:, None])
   entropy = aam.estimate_latent_entropies(means, means, logvars, 3, np.random.RandomState(1))
