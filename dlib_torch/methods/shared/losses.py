@@ -30,16 +30,37 @@ def bernoulli_loss(true_images, reconstructed_images, activation,
   return loss
 
 
+def _decoded_means(reconstructed_images, activation):
+  if activation == "logits":
+    return torch.sigmoid(reconstructed_images)
+  if activation == "tanh":
+    return (torch.tanh(reconstructed_images) + 1) / 2
+  raise NotImplementedError("Activation not supported.")
+
+
 @gin.configurable("l2_loss", allowlist=[])
 def l2_loss(true_images, reconstructed_images, activation):
   """Squared error between the images and the decoded means, summed over pixels."""
-  if activation == "logits":
-    means = torch.sigmoid(reconstructed_images)
-  elif activation == "tanh":
-    means = (torch.tanh(reconstructed_images) + 1) / 2
-  else:
-    raise NotImplementedError("Activation not supported.")
+  means = _decoded_means(reconstructed_images, activation)
   return torch.sum(torch.square(true_images.to(means.dtype) - means), dim=[1, 2, 3])
+
+
+# disentangling-vae's (Dubois et al.) other two decoder distributions, with
+# its scalings, so that its hyper-parameters carry over.
+
+
+@gin.configurable("gaussian_loss", allowlist=[])
+def gaussian_loss(true_images, reconstructed_images, activation):
+  """Squared error on the 0-255 scale divided by 255, i.e. 255 * sum (t - mean)^2."""
+  means = _flat(_decoded_means(reconstructed_images, activation))
+  return 255. * torch.sum(torch.square(_flat(true_images).to(means.dtype) - means), dim=1)
+
+
+@gin.configurable("laplace_loss", allowlist=[])
+def laplace_loss(true_images, reconstructed_images, activation):
+  """Absolute error summed over pixels, times 3 (Bernoulli-like magnitudes)."""
+  means = _flat(_decoded_means(reconstructed_images, activation))
+  return 3. * torch.sum(torch.abs(_flat(true_images).to(means.dtype) - means), dim=1)
 
 
 @gin.configurable("reconstruction_loss", denylist=["true_images", "reconstructed_images"])

@@ -1,0 +1,84 @@
+"""Shared set-up of the method tests: tiny models, fitting loops and gin runs."""
+import os
+
+import gin
+import numpy as np
+import torch
+
+from dlib_torch import gin_registry
+from dlib_torch.config import resources
+from dlib_torch.data.ground_truth import ground_truth_data
+from dlib_torch.methods.unsupervised import train
+
+class Squares(ground_truth_data.GroundTruthData):
+  """A 4x4 white square on a black 16x16 image; factors: its row and column (7 each).
+
+  Small and structured, so that a few steps of the test architectures
+  visibly lower the reconstruction loss (dummy data is noise).
+  """
+
+  observations_draw_random = False
+
+  @property
+  def num_factors(self):
+    return 2
+
+  @property
+  def factors_num_values(self):
+    return [7, 7]
+
+  @property
+  def observation_shape(self):
+    return [16, 16, 1]
+
+  def sample_factors(self, num, random_state):
+    return random_state.randint(7, size=(num, 2))
+
+  def sample_observations_from_factors(self, factors, random_state):
+    del random_state
+    images = np.zeros((factors.shape[0], 16, 16, 1), np.float32)
+    for i, (row, column) in enumerate(factors):
+      images[i, 2 * row:2 * row + 4, 2 * column:2 * column + 4] = 1.
+    return images
+
+
+TEST_ARCHITECTURE = [
+    "encoder.encoder_fn = @test_encoder",
+    "decoder.decoder_fn = @test_decoder",
+    "reconstruction_loss.loss_fn = @bernoulli_loss",
+    "vae_optimizer.optimizer_fn = @AdamOptimizer",
+    "AdamOptimizer.learning_rate = 0.01",
+]
+
+
+def make_model(factory, bindings=(), num_latent=4, data=None):
+  """factory() built for the data (dummy data by default), with the test architecture."""
+  gin_registry.register_for("train")
+  gin.parse_config(TEST_ARCHITECTURE + ["encoder.num_latent = {}".format(num_latent)] +
+                   list(bindings))
+  model = factory()
+  data = data or Squares()
+  torch.manual_seed(0)
+  model.build(data.observation_shape)
+  return model
+
+
+def fit(model, stream, steps, batch_size=8, seed=0):
+  """Trains with train_step on the stream; returns the logged losses."""
+  optimizers = model.make_optimizers()
+  generator = torch.Generator().manual_seed(seed)
+  history, global_step = [], 0
+  model.train()
+  for _ in range(steps):
+    features = train._to_device(stream.next_batch(batch_size), torch.device("cpu"))  # pylint: disable=protected-access
+    scalars, count = model.train_step(features, global_step, optimizers, generator)
+    global_step += count
+    history.append(float(scalars["loss"]))
+  return history
+
+
+def train_from_gin(model_dir, config, bindings=(), runtime=None):
+  """Runs the training loop on a shipped gin file plus bindings."""
+  train.train_with_gin(str(model_dir), False, [resources.config_path(config)],
+                       list(bindings), runtime=runtime)
+  return os.path.join(str(model_dir))
