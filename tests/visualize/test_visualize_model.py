@@ -111,6 +111,18 @@ class TestFiles:
         os.path.join(out, "interventional_effects", "interventional_effect.png"))
     assert has_irs == plotting.available()
 
+  def test_index_page_shows_every_picture_in_order(self, visualized):
+    _, out = visualized
+    page = open(os.path.join(out, "index.html")).read()
+    pictures = [os.path.relpath(os.path.join(d, f), out) for d, _, files in os.walk(out)
+                for f in files if f.endswith((".jpg", ".gif", ".png"))]
+    for picture in pictures:
+      assert 'src="{}"'.format(picture) in page
+    assert page.index("traversals/traversals1.jpg") < page.index("traversals/traversals2.jpg")
+    assert page.index("sampled/samples.jpg") < page.index("animated_traversals/")
+    assert sorted(["traversals10.jpg", "traversals2.jpg"], key=visualize_model._natural_key) == [
+        "traversals2.jpg", "traversals10.jpg"]
+
   def test_results_folder_records_the_visualize_step(self, visualized):
     _, out = visualized
     results = os.path.join(out, "results")
