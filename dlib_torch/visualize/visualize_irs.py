@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 
+from dlib_torch.evaluation.metrics import irs
 from dlib_torch.visualize import plotting
 
 _COLORS = ("b", "y", "g", "r", "c", "m", "k")
@@ -19,7 +20,6 @@ _COLORS = ("b", "y", "g", "r", "c", "m", "k")
 
 def vis_all_interventional_effects(gen_factors, latents, output_dir):
   """Draws the latents x factors grid to output_dir/interventional_effect.png."""
-  from dlib_torch.evaluation.metrics import irs  # pylint: disable=g-import-not-at-top
   plt = plotting.pyplot()
   scores = irs.scalable_disentanglement_score(gen_factors, latents)
   parents = scores["parents"]

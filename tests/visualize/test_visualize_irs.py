@@ -40,7 +40,6 @@ def test_conditioned_cell_plots_one_line_per_parent_value():
 
 
 def test_grid_is_written(tmp_path):
-  pytest.importorskip("dlib_torch.evaluation.metrics.irs")
   visualize_irs.vis_all_interventional_effects(FACTORS, LATENTS, str(tmp_path / "irs"))
   from PIL import Image  # pylint: disable=g-import-not-at-top
   with Image.open(tmp_path / "irs" / "interventional_effect.png") as image:
