@@ -9,6 +9,7 @@ import importlib
 
 import gin
 
+from dlib_torch.utils import errors
 from dlib_torch.utils import submodules
 
 _DATA = "dlib_torch.data.ground_truth"
@@ -40,7 +41,12 @@ def run_with_config(step, gin_config_files, gin_bindings, fn, *args, **kwargs):
   original's `*_with_gin` functions.
   """
   register_for(step)
-  gin.parse_config_files_and_bindings(gin_config_files or [], gin_bindings or [])
+  try:
+    gin.parse_config_files_and_bindings(gin_config_files or [], gin_bindings or [])
+  except (ValueError, SyntaxError) as e:
+    # Unknown configurable or parameter, bad syntax: the user's configuration.
+    gin.clear_config()
+    raise errors.UserError("Bad gin configuration: {}".format(e)) from e
   try:
     return fn(*args, **kwargs)
   finally:

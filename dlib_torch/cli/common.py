@@ -13,11 +13,10 @@ from absl import logging
 
 from dlib_torch.utils import errors
 
-# gin reports an unknown configurable or parameter as a ValueError, and a
-# syntax error as a SyntaxError, from parse time; both are user mistakes.
-_GIN_ERROR_MARKERS = ("No configurable matching", "Unknown reference", "not a configurable",
-                      "Could not parse", "does not have a parameter", "Unable to parse",
-                      "isn't a configurable", "Required bindings")
+# Parse-time gin errors arrive as UserError (gin_registry.run_with_config);
+# these are the ones gin raises later, when a configurable is called.
+_GIN_ERROR_MARKERS = ("Required bindings", "No configurable matching",
+                      "doesn't have a parameter")
 
 
 def is_gin_user_error(exc):
