@@ -2,6 +2,8 @@
 import torch
 from torch import nn
 
+from dlib_torch.data import training_stream
+
 
 class GaussianEncoderModel(nn.Module):
   """A model with a Gaussian encoder q(z|x) and a decoder p(x|z) giving logits.
@@ -34,6 +36,16 @@ class GaussianEncoderModel(nn.Module):
     """The networks saved as TorchScript: {"gaussian_encoder": images -> (mean, logvar),
     "decoder": latents -> logits}, both on NHWC images."""
     return {"gaussian_encoder": self.encoder, "decoder": self.decoder}
+
+  def input_stream(self, data, seed):
+    """The endless stream of batches this model trains and is evaluated on.
+
+    An object with next_batch(batch_size) -> numpy array (or tuple of arrays),
+    get_state() and set_state(state) (stored in checkpoints). By default the
+    observations in the original's order; weakly-supervised models read
+    pairs, concept models observations with their factors.
+    """
+    return training_stream.ObservationStream(data, seed)
 
   def make_optimizers(self):
     """Returns {name: (torch optimizer, optimizers.OptimizerSpec)}."""

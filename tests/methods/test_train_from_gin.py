@@ -1,0 +1,93 @@
+"""Every method trained from gin by the training loop on the test configs (dummy data,
+test architectures, two steps): results, TorchScript export and postprocessing."""
+import inspect
+import json
+import os
+
+import pytest
+import torch
+
+from dlib_torch.config import resources
+from dlib_torch.methods.unsupervised import train
+from dlib_torch.postprocessing import postprocess
+from dlib_torch.tests.methods import helpers
+
+UNSUPERVISED = "tests/methods/unsupervised/train_test.gin"
+WEAK = "tests/methods/weakly_supervised/train_test.gin"
+SEMI = "tests/methods/semi_supervised/train_test.gin"
+FEW_EVAL_STEPS = ["model.eval_steps = 2"]
+
+CASES = {
+    "annealed_vae": (UNSUPERVISED, FEW_EVAL_STEPS + [
+        "model.model = @annealed_vae()", "annealed_vae.c_max = 25.",
+        "annealed_vae.iteration_threshold = 100000", "annealed_vae.gamma = 1000"]),
+    "factor_vae": (UNSUPERVISED, FEW_EVAL_STEPS + [
+        "model.model = @factor_vae()", "factor_vae.gamma = 10.",
+        "discriminator.discriminator_fn = @fc_discriminator",
+        "discriminator_optimizer.optimizer_fn = @AdamOptimizer"]),
+    "dip_vae_i": (UNSUPERVISED, FEW_EVAL_STEPS + [
+        "model.model = @dip_vae()", "dip_vae.lambda_od = 10.", "dip_vae.lambda_d_factor = 10.",
+        "dip_vae.dip_type = 'i'"]),
+    "dip_vae_ii": (UNSUPERVISED, FEW_EVAL_STEPS + [
+        "model.model = @dip_vae()", "dip_vae.lambda_od = 10.", "dip_vae.lambda_d_factor = 1.",
+        "dip_vae.dip_type = 'ii'"]),
+    "beta_tc_vae": (UNSUPERVISED, FEW_EVAL_STEPS + [
+        "model.model = @beta_tc_vae()", "beta_tc_vae.beta = 10."]),
+    "laplace": (UNSUPERVISED, FEW_EVAL_STEPS + ["reconstruction_loss.loss_fn = @laplace_loss"]),
+    "group_vae_argmax": (WEAK, FEW_EVAL_STEPS),
+    "group_vae_labels_k1": (WEAK, FEW_EVAL_STEPS + [
+        "model.model = @group_vae_labels()", "dynamics.k = 1"]),
+    "mlvae_argmax_k2": (WEAK, FEW_EVAL_STEPS + [
+        "model.model = @mlvae_argmax()", "mlvae.beta = 1.", "dynamics.k = 2"]),
+    "mlvae_labels": (WEAK, FEW_EVAL_STEPS + ["model.model = @mlvae_labels()", "mlvae.beta = 1."]),
+    "s2_vae": (SEMI, []),
+    "s2_vae_l2_anneal_bins": (SEMI, [
+        "supervised_loss.loss_fn = @l2", "annealer.anneal_fn = @anneal",
+        "labeller.labeller_fn = @bin_labeller"]),
+    "s2_vae_embed_fine_tune_noisy": (SEMI, [
+        "supervised_loss.loss_fn = @embed", "embed.sigma = 'learn'",
+        "annealer.anneal_fn = @fine_tune", "labeller.labeller_fn = @noisy_labeller"]),
+    "s2_vae_cov_partial": (SEMI, [
+        "supervised_loss.loss_fn = @cov", "labeller.labeller_fn = @partial_labeller"]),
+    "s2_factor_vae": (SEMI, [
+        "model.model = @s2_factor_vae", "s2_factor_vae.gamma = 10.",
+        "s2_factor_vae.gamma_sup = 4.", "discriminator.discriminator_fn = @fc_discriminator",
+        "discriminator_optimizer.optimizer_fn = @AdamOptimizer"]),
+    "s2_dip_vae": (SEMI, [
+        "model.model = @s2_dip_vae", "s2_dip_vae.lambda_od = 10.",
+        "s2_dip_vae.lambda_d_factor = 1.", "s2_dip_vae.gamma_sup = 4.",
+        "s2_dip_vae.dip_type = 'ii'"]),
+    "s2_beta_tc_vae": (SEMI, [
+        "model.model = @s2_beta_tc_vae", "s2_beta_tc_vae.beta = 6.",
+        "s2_beta_tc_vae.gamma_sup = 4."]),
+    "supervised": (SEMI, ["model.model = @supervised"]),
+}
+
+
+# Weak and semi-supervised runs need the loop to read the model's input stream
+# and the semi-supervised `model.*` parameters.
+_LOOP_READS_MODEL_STREAMS = "num_labelled_samples" in inspect.signature(train.train).parameters
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_trains_exports_and_postprocesses(tmp_path, name):
+  config, bindings = CASES[name]
+  if config != UNSUPERVISED and not _LOOP_READS_MODEL_STREAMS:
+    pytest.skip("the training loop does not read model.input_stream yet")
+  model_dir = tmp_path / "model"
+  helpers.train_from_gin(model_dir, config, bindings)
+  with open(model_dir / "results" / "json" / "train_results.json") as f:
+    results = json.load(f)
+  # FactorVAE's single iteration counts as two steps, as in the original.
+  assert results["global_step"] == 2
+  for key in ("loss", "reconstruction_loss", "regularizer"):
+    assert key in results
+  if config == SEMI:
+    assert "supervised_loss" in results
+  encoder = torch.jit.load(str(model_dir / "torchscript" / "gaussian_encoder.pt"))
+  mean, logvar = encoder(torch.rand(3, 64, 64, 1))
+  assert mean.shape == (3, 10) and logvar.shape == (3, 10)
+  postprocess.postprocess_with_gin(
+      str(model_dir), str(tmp_path / "mean"), False,
+      [resources.config_path("tests/postprocessing/postprocess_test_configs/mean.gin")])
+  assert os.path.isdir(tmp_path / "mean" / "results")
