@@ -6,9 +6,10 @@
   traversals/traversals<i>.jpg            one column per latent, 11 values in [-1, 1]
   animated_traversals/<kind>_cycle<i>.gif one panel per latent, 5 kinds of cycle
   interventional_effects/interventional_effect.png   (needs matplotlib)
-plus index.html, a page showing them all, and results/ (the model's results and a "visualize" step) so that every
-pipeline folder can be aggregated alike. The folder is built under a
-temporary name and renamed, so it is either complete or absent.
+plus index.html, a page showing them all, and results/ (the model's results
+and a "visualize" step) so that every pipeline folder can be aggregated
+alike. The folder is built under a temporary name and renamed, so it is
+either complete or absent.
 """
 import html
 import numbers

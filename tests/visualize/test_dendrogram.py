@@ -36,9 +36,9 @@ def test_two_by_two():
 def test_ties_keep_the_original_order():
   # All weights tie; the merge ranks are those the original library reports.
   z, _, _ = dendrogram._merge_events(np.zeros((5, 10)))
-  assert dendrogram.report_merges(z, 5) == {"merge_1_2": 3., "merge_0_1": 4., "merge_0_2": 4., "merge_3_4": 6.,
-                    "merge_0_3": 7., "merge_0_4": 7., "merge_1_3": 7., "merge_1_4": 7.,
-                    "merge_2_3": 7., "merge_2_4": 7.}
+  assert dendrogram.report_merges(z, 5) == {
+      "merge_1_2": 3., "merge_0_1": 4., "merge_0_2": 4., "merge_3_4": 6., "merge_0_3": 7.,
+      "merge_0_4": 7., "merge_1_3": 7., "merge_1_4": 7., "merge_2_3": 7., "merge_2_4": 7.}
 
 
 def test_without_matplotlib_merges_are_still_returned(tmp_path, monkeypatch):
