@@ -50,7 +50,10 @@ setuptools.setup(
         "pillow>=9.0",
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-xdist>=3", "pytest-timeout>=2"],
+        # matplotlib draws the interventional-effects, score and concept plots;
+        # without it those plots are skipped with a log line.
+        "plots": ["matplotlib>=3.6"],
+        "test": ["pytest>=7", "pytest-xdist>=3", "pytest-timeout>=2", "matplotlib>=3.6"],
         "tensorboard": ["tensorboard>=2.12"],
         "cluster": ["submitit>=1.5"],
     },
