@@ -63,6 +63,13 @@ def make_model(factory, bindings=(), num_latent=4, data=None):
   return model
 
 
+def to_tensors(batch):
+  """A batch of numpy arrays (possibly nested in tuples) as torch tensors."""
+  if isinstance(batch, tuple):
+    return tuple(to_tensors(part) for part in batch)
+  return torch.from_numpy(batch)
+
+
 def fit(model, stream, steps, batch_size=8, seed=0):
   """Trains with train_step on the stream; returns the logged losses."""
   optimizers = model.make_optimizers()
@@ -70,7 +77,7 @@ def fit(model, stream, steps, batch_size=8, seed=0):
   history, global_step = [], 0
   model.train()
   for _ in range(steps):
-    features = train._to_device(stream.next_batch(batch_size), torch.device("cpu"))  # pylint: disable=protected-access
+    features = to_tensors(stream.next_batch(batch_size))
     scalars, count = model.train_step(features, global_step, optimizers, generator)
     global_step += count
     history.append(float(scalars["loss"]))

@@ -1,0 +1,138 @@
+"""Semi-supervised VAEs: annealers, supervised losses (the original's values), models."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from dlib_torch.data import training_stream
+from dlib_torch.methods.semi_supervised import semi_supervised_vae as s2
+from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
+from dlib_torch.tests.methods import helpers
+
+
+@pytest.mark.parametrize("annealer, expected", [
+    (s2.fixed_annealer, [100., 100., 100., 100.]),
+    (s2.annealed_annealer, [0., 10., 100., 100.]),
+    (s2.fine_tune_annealer, [0., 0., 0., 100.])])
+def test_annealers(annealer, expected):
+  values = [annealer(100., step, 100) for step in (0, 10, 100, 101)]
+  np.testing.assert_allclose(values, expected)
+
+
+@pytest.mark.parametrize("representation, labels, expected", [
+    (np.zeros([64, 10]), np.zeros([64, 5]), 64 * 5 * math.log(2)),
+    (np.zeros([64, 10]), np.zeros([64, 10]), 2 * 64 * 5 * math.log(2)),
+    (np.ones([64, 10]), np.zeros([64, 10]), 64 * 10 * (1 + math.log(1 + math.exp(-1))))])
+def test_xent(representation, labels, expected):
+  value = s2.supervised_regularizer_xent(torch.as_tensor(representation, dtype=torch.float32),
+                                         torch.as_tensor(labels, dtype=torch.float32),
+                                         factor_sizes=[1] * labels.shape[1])
+  assert float(value) == pytest.approx(expected, rel=1e-5)  # 221.807, 443.614, 840.48
+
+
+@pytest.mark.parametrize("representation, labels, expected", [
+    (np.zeros([64, 10]), np.zeros([64, 5]), 0.),
+    (np.array([[1., 0.], [0., 1.]]), np.array([[0., 1.], [1., 0.]]), 0.125)])
+def test_cov(representation, labels, expected):
+  value = s2.supervised_regularizer_cov(torch.as_tensor(representation, dtype=torch.float32),
+                                        torch.as_tensor(labels, dtype=torch.float32))
+  assert float(value) == pytest.approx(expected, abs=1e-6)
+
+
+def test_cov_of_independent_samples_is_small():
+  samples = torch.randn(100000, 10, generator=torch.Generator().manual_seed(0))
+  assert float(s2.supervised_regularizer_cov(samples, samples)) < 0.01
+
+
+def test_l2_with_a_learned_scale_and_the_original_broadcast_without():
+  representation = torch.tensor([[1., 2., 9.], [3., -1., 9.]])
+  labels = torch.tensor([[0., 1.], [2., 4.]])
+  store = s2.VariableStore()
+  value = s2.supervised_regularizer_l2(representation, labels, [3, 5], variables=store)
+  assert float(value) == pytest.approx(1 + 1 + 1 + 25)  # b starts at 1.
+  store.variables["b"].data.fill_(2.)
+  assert float(s2.supervised_regularizer_l2(representation, labels, [3, 5],
+                                            variables=store)) == pytest.approx(4 + 9 + 16 + 36)
+  # Without the scale every sample's latents meet every sample's labels.
+  sig = torch.sigmoid(representation[:, :2]).numpy()
+  normalised = labels.numpy() / np.array([3., 5.])
+  expected = np.sum((sig[:, None, :] - normalised[None, :, :])**2)
+  value = s2.supervised_regularizer_l2(representation, labels, [3, 5], learn_scale=False)
+  assert float(value) == pytest.approx(expected, rel=1e-5)
+
+
+def test_embed_by_hand():
+  representation = torch.tensor([[0.5, -1.], [2., 0.]])
+  labels = torch.tensor([[1., 0.], [2., 1.]])
+  store = s2.VariableStore()
+  value = s2.supervised_regularizer_embed(representation, labels, [3, 2], sigma=2.,
+                                          variables=store)
+  expected = 0.
+  for i, size in enumerate([3, 2]):
+    embedding = store.variables["{}/embedding".format(i)].detach()
+    assert embedding.shape == (size,)
+    assert float(embedding.abs().max()) <= math.sqrt(3. / size)  # Glorot-uniform range.
+    logits = -((representation[:, i:i + 1] - embedding) * 2.)**2
+    expected += float(F.cross_entropy(logits, labels[:, i].long()))
+  assert float(value) == pytest.approx(expected, rel=1e-5)
+  ordered = s2.VariableStore()
+  s2.supervised_regularizer_embed(representation, labels, [3, 2], sigma="learn", use_order=True,
+                                  variables=ordered)
+  assert sorted(ordered.variables) == ["0/bias", "0/sigma", "0/slope", "1/bias", "1/sigma",
+                                       "1/slope"]
+
+
+def _s2_vae(loss="xent", extra=()):
+  return helpers.make_model(lambda: s2.S2BetaVAE([7, 7]), [
+      "s2_vae.beta = 2.", "s2_vae.gamma_sup = 3.", "annealer.anneal_fn = @anneal",
+      "annealer.iteration_threshold = 10", "supervised_loss.loss_fn = @{}".format(loss)] +
+                            list(extra))
+
+
+def _semi_batch(batch_size=6):
+  data = helpers.Squares()
+  unlabelled = training_stream.ObservationStream(data, 0).next_batch(batch_size)
+  labelled_stream = training_stream.ObservationStream(data, 1)
+  labelled = labelled_stream.next_batch(batch_size)
+  labels = np.float32(np.random.RandomState(2).randint(7, size=(batch_size, 2)))
+  return torch.as_tensor(unlabelled), (torch.as_tensor(labelled), torch.as_tensor(labels))
+
+
+def test_s2_vae_loss_by_hand():
+  model = _s2_vae()
+  features = _semi_batch()
+  model.global_step = 5  # The annealed weight is 3 * 5 / 10.
+  values = model.losses(features, torch.Generator().manual_seed(0))
+  model.global_step = 0
+  unsupervised = super(s2.BaseS2VAE, model).losses(features[0],  # pylint: disable=bad-super-call
+                                                   torch.Generator().manual_seed(0))
+  z_mean_labelled, _ = model.gaussian_encoder(features[1][0])
+  supervised = s2.supervised_regularizer_xent(z_mean_labelled, features[1][1], [7, 7])
+  assert float(values["supervised_loss"]) == pytest.approx(float(supervised), rel=1e-5)
+  expected = unsupervised["reconstruction_loss"] + 2 * unsupervised["kl_loss"] + 1.5 * supervised
+  assert float(values["loss"]) == pytest.approx(float(expected), rel=1e-5)
+  assert float(values["regularizer"]) == pytest.approx(
+      float(2 * unsupervised["kl_loss"] + 1.5 * supervised), rel=1e-5)
+
+
+def test_the_learned_scale_is_trained():
+  model = _s2_vae("l2")
+  optimizer, _ = model.make_optimizers()["vae"]
+  b = model.supervised_variables.variables["b"]
+  assert any(p is b for group in optimizer.param_groups for p in group["params"])
+
+
+def test_s2_vae_training_decreases_the_loss():
+  model = _s2_vae()
+  data = helpers.Squares()
+  stream = train_semi_supervised_lib.SemiSupervisedStream(data, 0, *_labelled_set(data))
+  history = helpers.fit(model, stream, steps=40)
+  assert np.mean(history[-5:]) < 0.8 * np.mean(history[:5])
+
+
+def _labelled_set(data):
+  rs = np.random.RandomState(4)
+  factors = data.sample_factors(20, rs)
+  return data.sample_observations_from_factors(factors, rs), np.float32(factors)
