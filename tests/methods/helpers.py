@@ -58,6 +58,7 @@ def make_model(factory, bindings=(), num_latent=4, data=None):
                    list(bindings))
   model = factory()
   data = data or Squares()
+  model.input_stream(data, 0)  # As the loop: the stream is asked for before building.
   torch.manual_seed(0)
   model.build(data.observation_shape)
   return model

@@ -15,6 +15,8 @@ from dlib_torch.tests.methods import helpers
 UNSUPERVISED = "tests/methods/unsupervised/train_test.gin"
 WEAK = "tests/methods/weakly_supervised/train_test.gin"
 SEMI = "tests/methods/semi_supervised/train_test.gin"
+GLANCENET = "tests/methods/concepts/glancenet_test.gin"
+CBM = "tests/methods/concepts/cbm_test.gin"
 FEW_EVAL_STEPS = ["model.eval_steps = 2"]
 
 CASES = {
@@ -61,6 +63,13 @@ CASES = {
         "model.model = @s2_beta_tc_vae", "s2_beta_tc_vae.beta = 6.",
         "s2_beta_tc_vae.gamma_sup = 4."]),
     "supervised": (SEMI, ["model.model = @supervised"]),
+    "glancenet": (GLANCENET, FEW_EVAL_STEPS),
+    "glancenet_terms": (GLANCENET, FEW_EVAL_STEPS + [
+        "glancenet.beta_tc = 6.", "glancenet.dip_lambda_od = 1.", "glancenet.factor_gamma = 10.",
+        "discriminator.discriminator_fn = @fc_discriminator",
+        "discriminator_optimizer.optimizer_fn = @AdamOptimizer",
+        "glancenet.latent_loss = 'BCE'", "glancenet.conditional_prior = False"]),
+    "cbm": (CBM, FEW_EVAL_STEPS),
 }
 
 

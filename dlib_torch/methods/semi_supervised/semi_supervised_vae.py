@@ -16,7 +16,6 @@ from torch import nn
 import torch.nn.functional as F
 
 from dlib_torch.methods.shared import losses
-from dlib_torch.methods.shared import optimizers
 from dlib_torch.methods.unsupervised import vae
 
 
@@ -168,6 +167,7 @@ class BaseS2VAE(vae.BaseVAE):
   Batches are (unlabelled images, (labelled images, labels)). The training
   code instantiates the class with the labeller's factor sizes.
   """
+  logged_scalars = ("loss", "reconstruction_loss", "elbo", "supervised_loss")
   # Whether the reported regularizer includes the weighted supervised loss.
   supervised_in_regularizer = True
 
@@ -259,6 +259,7 @@ class S2FactorVAE(BaseS2VAE, vae.FactorVAE):
   decoder (not a supervised loss's own variables), and the reported
   regularizer leaves the supervised term out.
   """
+  logged_scalars = ("loss", "reconstruction_loss", "supervised_loss")
   supervised_in_regularizer = False
 
   def __init__(self, factor_sizes, gamma=gin.REQUIRED, gamma_sup=gin.REQUIRED):
@@ -276,6 +277,7 @@ class S2FactorVAE(BaseS2VAE, vae.FactorVAE):
 @gin.configurable("supervised")
 class SupervisedVAE(BaseS2VAE):
   """Encoder trained on the supervised loss only; the decoder learns from frozen codes."""
+  logged_scalars = ("loss", "reconstruction_loss", "supervised_loss")
 
   def losses(self, features, generator):
     unlabelled, (labelled, labels) = features
@@ -291,13 +293,3 @@ class SupervisedVAE(BaseS2VAE):
         "regularizer": supervised_loss,
         "supervised_loss": supervised_loss,
     }
-
-  def train_step(self, features, global_step, optimizers_by_name, generator):
-    optimizer, spec = optimizers_by_name["vae"]
-    optimizers.set_learning_rate(optimizer, spec, global_step)
-    optimizer.zero_grad(set_to_none=True)
-    values = self.losses(features, generator)
-    values["loss"].backward()
-    optimizer.step()
-    return {k: values[k].detach() for k in ("loss", "reconstruction_loss",
-                                            "supervised_loss")}, 1

@@ -18,6 +18,8 @@ def compute_gaussian_kl(z_mean, z_logvar):
 
 class BaseVAE(gaussian_encoder_model.GaussianEncoderModel):
   """A VAE trained on reconstruction_loss + regularizer(kl_loss, ...)."""
+  # The quantities train_step returns for logging (the original's logging hook).
+  logged_scalars = ("loss", "reconstruction_loss", "elbo")
 
   def __init__(self):
     super().__init__()
@@ -69,7 +71,7 @@ class BaseVAE(gaussian_encoder_model.GaussianEncoderModel):
     values = self.losses(features, generator)
     values["loss"].backward()
     optimizer.step()
-    return {k: values[k].detach() for k in ("loss", "reconstruction_loss", "elbo")}, 1
+    return {k: values[k].detach() for k in self.logged_scalars}, 1
 
   def eval_losses(self, features, global_step, generator):
     self.global_step = global_step
@@ -226,6 +228,8 @@ class FactorVAE(BaseVAE):
   runs match the published study's.
   """
 
+  logged_scalars = ("loss", "reconstruction_loss")
+
   def __init__(self, gamma=gin.REQUIRED):
     super().__init__()
     self.gamma = gamma
@@ -282,7 +286,7 @@ class FactorVAE(BaseVAE):
     (-values["discriminator_loss"]).backward(inputs=list(self.discriminator.parameters()))
     for optimizer, _ in optimizers_by_name.values():
       optimizer.step()
-    return {k: values[k].detach() for k in ("loss", "reconstruction_loss")}, 2
+    return {k: values[k].detach() for k in self.logged_scalars}, 2
 
   def eval_losses(self, features, global_step, generator):
     self.global_step = global_step
