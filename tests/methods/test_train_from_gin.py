@@ -18,6 +18,8 @@ SEMI = "tests/methods/semi_supervised/train_test.gin"
 GLANCENET = "tests/methods/concepts/glancenet_test.gin"
 CBM = "tests/methods/concepts/cbm_test.gin"
 FEW_EVAL_STEPS = ["model.eval_steps = 2"]
+# Semi-supervised evaluation reads num_labelled_samples batches.
+FEW_LABELS = ["model.num_labelled_samples = 20"]
 
 CASES = {
     "annealed_vae": (UNSUPERVISED, FEW_EVAL_STEPS + [
@@ -43,26 +45,26 @@ CASES = {
         "model.model = @mlvae_argmax()", "mlvae.beta = 1.", "dynamics.k = 2"]),
     "mlvae_labels": (WEAK, FEW_EVAL_STEPS + ["model.model = @mlvae_labels()", "mlvae.beta = 1."]),
     "s2_vae": (SEMI, []),
-    "s2_vae_l2_anneal_bins": (SEMI, [
+    "s2_vae_l2_anneal_bins": (SEMI, FEW_LABELS + [
         "supervised_loss.loss_fn = @l2", "annealer.anneal_fn = @anneal",
         "labeller.labeller_fn = @bin_labeller"]),
-    "s2_vae_embed_fine_tune_noisy": (SEMI, [
+    "s2_vae_embed_fine_tune_noisy": (SEMI, FEW_LABELS + [
         "supervised_loss.loss_fn = @embed", "embed.sigma = 'learn'",
         "annealer.anneal_fn = @fine_tune", "labeller.labeller_fn = @noisy_labeller"]),
-    "s2_vae_cov_partial": (SEMI, [
+    "s2_vae_cov_partial": (SEMI, FEW_LABELS + [
         "supervised_loss.loss_fn = @cov", "labeller.labeller_fn = @partial_labeller"]),
-    "s2_factor_vae": (SEMI, [
+    "s2_factor_vae": (SEMI, FEW_LABELS + [
         "model.model = @s2_factor_vae", "s2_factor_vae.gamma = 10.",
         "s2_factor_vae.gamma_sup = 4.", "discriminator.discriminator_fn = @fc_discriminator",
         "discriminator_optimizer.optimizer_fn = @AdamOptimizer"]),
-    "s2_dip_vae": (SEMI, [
+    "s2_dip_vae": (SEMI, FEW_LABELS + [
         "model.model = @s2_dip_vae", "s2_dip_vae.lambda_od = 10.",
         "s2_dip_vae.lambda_d_factor = 1.", "s2_dip_vae.gamma_sup = 4.",
         "s2_dip_vae.dip_type = 'ii'"]),
-    "s2_beta_tc_vae": (SEMI, [
+    "s2_beta_tc_vae": (SEMI, FEW_LABELS + [
         "model.model = @s2_beta_tc_vae", "s2_beta_tc_vae.beta = 6.",
         "s2_beta_tc_vae.gamma_sup = 4."]),
-    "supervised": (SEMI, ["model.model = @supervised"]),
+    "supervised": (SEMI, FEW_LABELS + ["model.model = @supervised"]),
     "glancenet": (GLANCENET, FEW_EVAL_STEPS),
     "glancenet_terms": (GLANCENET, FEW_EVAL_STEPS + [
         "glancenet.beta_tc = 6.", "glancenet.dip_lambda_od = 1.", "glancenet.factor_gamma = 10.",
