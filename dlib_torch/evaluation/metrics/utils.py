@@ -260,6 +260,13 @@ def fit_per_factor(make_estimator, x_train, ys_train, n_jobs=None):
               for estimator, y, seed in zip(estimators, ys_train, seeds)]
     finally:
       np.random.set_state(state)
-  return joblib.Parallel(n_jobs=n_jobs, backend="loky")(
-      joblib.delayed(_fit_in_worker)(estimator, x_train, y, seed)
-      for estimator, y, seed in zip(estimators, ys_train, seeds))
+  # Longest first (multi-class fits grow with the number of classes), so the
+  # processes finish together; the results go back into factor order.
+  order = sorted(range(len(estimators)), key=lambda j: -len(np.unique(ys_train[j])))
+  fitted = joblib.Parallel(n_jobs=n_jobs, backend="loky")(
+      joblib.delayed(_fit_in_worker)(estimators[j], x_train, ys_train[j], seeds[j])
+      for j in order)
+  result = [None] * len(estimators)
+  for j, estimator in zip(order, fitted):
+    result[j] = estimator
+  return result
