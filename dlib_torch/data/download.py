@@ -398,7 +398,9 @@ def download_file(urls, target, sha256=None, progress=True, md5=None, retries=_R
   checksum mismatch deletes the .part file and moves on to the next URL.
   Raises UserError naming the file when no URL gave it.
   """
-  os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+  folder = os.path.dirname(os.path.abspath(target))
+  created = not os.path.isdir(folder)
+  os.makedirs(folder, exist_ok=True)
   part = target + ".part"
   failures = []
   for url in urls:
@@ -417,8 +419,11 @@ def download_file(urls, target, sha256=None, progress=True, md5=None, retries=_R
       failures.append("{}: {}".format(url, problem))
       if not resumed:
         break
-  kept = " The partial download {} is kept; run again to resume.".format(part) if os.path.exists(
-      part) else ""
+  kept = ""
+  if os.path.exists(part):
+    kept = " The partial download {} is kept; run again to resume.".format(part)
+  elif created and not os.listdir(folder):
+    os.rmdir(folder)
   raise errors.UserError("Could not download {} ({}).{}".format(
       target, "; ".join(failures) or "no URL", kept))
 

@@ -121,7 +121,7 @@ def _tar_bytes(entries, gz=True):
   return out.getvalue()
 
 
-def _use(monkeypatch, name, *files):
+def use_resource(monkeypatch, name, *files):
   monkeypatch.setitem(download.RESOURCES, name, download.Resource("test " + name, tuple(files)))
 
 
@@ -160,11 +160,11 @@ def test_md5_is_checked_when_only_md5_is_published(server, tmp_path):
 
 def test_checksum_mismatch_is_an_error_naming_the_file_and_leaves_nothing(server, tmp_path):
   server.files["/a.bin"] = _blob(4000)
-  target = str(tmp_path / "a.bin")
+  target = str(tmp_path / "sub" / "a.bin")
   with pytest.raises(errors.UserError) as info:
     download.download_file([server.url("/a.bin")], target, "ab" * 32, progress=False)
   assert target in str(info.value) and "SHA-256" in str(info.value)
-  assert _listing(tmp_path) == []
+  assert os.listdir(tmp_path) == []
 
 
 def test_transfer_cut_halfway_is_resumed_with_range_in_place(server, tmp_path):
@@ -300,7 +300,7 @@ def test_fetch_extracts_an_archive_and_deletes_it(server, tmp_path, monkeypatch)
   tarball = _tar_bytes([("data/cars/car_001_mesh.mat", b"1"), ("data/cars/car_002_mesh.mat", b"2"),
                         ("data/sprites/x.mat", b"x")])
   server.files["/cars.tgz"] = tarball
-  _use(monkeypatch, "cars3d", download.RemoteFile(
+  use_resource(monkeypatch, "cars3d", download.RemoteFile(
       path="nips.tar.gz", urls=(server.url("/cars.tgz"),), sha256=_sha256(tarball),
       extract=download.Extract("data/cars/", ".mat", "cars")))
   download.fetch(["cars3d"], str(tmp_path), progress=False)
@@ -313,7 +313,7 @@ def test_fetch_extracts_an_archive_and_deletes_it(server, tmp_path, monkeypatch)
 def test_fetch_refuses_a_malicious_archive_from_the_server(server, tmp_path, monkeypatch):
   tarball = _tar_bytes([("data/cars/a.mat", b"1"), ("../../evil.mat", b"x")])
   server.files["/cars.tgz"] = tarball
-  _use(monkeypatch, "cars3d", download.RemoteFile(
+  use_resource(monkeypatch, "cars3d", download.RemoteFile(
       path="nips.tar.gz", urls=(server.url("/cars.tgz"),), sha256=_sha256(tarball),
       extract=download.Extract("data/cars/", ".mat", "cars")))
   root = tmp_path / "data"
@@ -327,7 +327,7 @@ def test_fetch_gunzips_and_records_the_outputs(server, tmp_path, monkeypatch):
   raw = _blob(7000)
   packed = gzip.compress(raw)
   server.files["/m.mat.gz"] = packed
-  _use(monkeypatch, "smallnorb", download.RemoteFile(
+  use_resource(monkeypatch, "smallnorb", download.RemoteFile(
       path="small_norb/m.mat.gz", urls=(server.url("/m.mat.gz"),), sha256=_sha256(packed),
       gunzip=True))
   download.fetch(["smallnorb"], str(tmp_path), progress=False)
@@ -342,7 +342,7 @@ def test_fetch_gunzips_and_records_the_outputs(server, tmp_path, monkeypatch):
 def test_present_and_valid_data_is_not_fetched_again(server, tmp_path, monkeypatch):
   data = _blob(3000)
   server.files["/d.npz"] = data
-  _use(monkeypatch, "dsprites", download.RemoteFile(
+  use_resource(monkeypatch, "dsprites", download.RemoteFile(
       path="dsprites/d.npz", urls=(server.url("/d.npz"),), sha256=_sha256(data)))
   download.fetch(["dsprites_full", "color_dsprites"], str(tmp_path), progress=False)
   assert len(server.requests) == 1
@@ -363,7 +363,7 @@ def test_file_already_there_is_adopted_if_it_has_the_published_checksum(server, 
                                                                        monkeypatch):
   data = _blob(3000)
   server.files["/d.npz"] = data
-  _use(monkeypatch, "dsprites", download.RemoteFile(
+  use_resource(monkeypatch, "dsprites", download.RemoteFile(
       path="dsprites/d.npz", urls=(server.url("/d.npz"),), md5=hashlib.md5(data).hexdigest()))
   (tmp_path / "dsprites").mkdir()
   (tmp_path / "dsprites" / "d.npz").write_bytes(data)
@@ -380,7 +380,7 @@ def test_without_a_published_checksum_the_first_download_is_trusted_and_pinned(s
                                                                               monkeypatch):
   first = _blob(1500)
   server.files["/scream.jpg"] = first
-  _use(monkeypatch, "scream", download.RemoteFile(
+  use_resource(monkeypatch, "scream", download.RemoteFile(
       path="scream/scream.jpg", urls=(server.url("/scream.jpg"),)))
   download.fetch(["scream"], str(tmp_path), progress=False)
   manifest = json.loads((tmp_path / download.MANIFEST_NAME).read_text())
@@ -406,7 +406,7 @@ def test_unknown_name_is_a_user_error(tmp_path):
 
 def test_local_file_is_checked_copied_and_then_not_fetched(server, tmp_path, monkeypatch):
   data = _blob(4000)
-  _use(monkeypatch, "shapes3d", download.RemoteFile(
+  use_resource(monkeypatch, "shapes3d", download.RemoteFile(
       path="3dshapes/3dshapes.h5", urls=(server.url("/s.h5"),), sha256=_sha256(data)))
   mine = tmp_path / "downloads" / "my_copy.h5"
   mine.parent.mkdir()
@@ -421,7 +421,7 @@ def test_local_file_is_checked_copied_and_then_not_fetched(server, tmp_path, mon
 
 
 def test_local_file_with_the_wrong_checksum_is_refused(tmp_path, monkeypatch):
-  _use(monkeypatch, "shapes3d", download.RemoteFile(
+  use_resource(monkeypatch, "shapes3d", download.RemoteFile(
       path="3dshapes/3dshapes.h5", urls=(), sha256=_sha256(b"right")))
   mine = tmp_path / "3dshapes.h5"
   mine.write_bytes(b"wrong")
@@ -434,7 +434,7 @@ def test_local_file_with_the_wrong_checksum_is_refused(tmp_path, monkeypatch):
 def test_local_files_are_matched_by_name_and_unpacked(tmp_path, monkeypatch):
   raw_a, raw_b = _blob(100), _blob(200, seed=1)
   gz_a = gzip.compress(raw_a)
-  _use(monkeypatch, "smallnorb",
+  use_resource(monkeypatch, "smallnorb",
        download.RemoteFile(path="small_norb/a.mat.gz", urls=(), sha256=_sha256(gz_a), gunzip=True),
        download.RemoteFile(path="small_norb/b.mat.gz", urls=(), gunzip=True))
   mine = tmp_path / "mine"
