@@ -213,7 +213,14 @@ def _install(resource, item, root, force, progress):
                  ", ".join(_outputs_recorded(item, manifest)))
     return
   sha256 = item.sha256 or manifest.pinned(item.path)
-  digest = download_file(item.urls, os.path.join(root, item.path), sha256, progress, md5=item.md5)
+  target = os.path.join(root, item.path)
+  digest = None
+  if (item.gunzip or item.extract) and os.path.isfile(target) and (sha256 or item.md5):
+    # A verified download whose unpacking was interrupted: unpack it again.
+    digests = _hash_file(target, item.md5 is not None)
+    digest = None if _checksum_problem(digests, sha256, item.md5) else digests.sha256()
+  if digest is None:
+    digest = download_file(item.urls, target, sha256, progress, md5=item.md5)
   _finish(item, root, manifest, digest)
 
 
@@ -327,7 +334,7 @@ class _Manifest:
       data = atomic_io.read_json(self._path)
       if not isinstance(data.get("files"), dict) or not isinstance(data.get("downloads"), dict):
         raise ValueError("unexpected layout")
-    except ValueError as e:
+    except (ValueError, AttributeError) as e:
       raise errors.UserError("The download manifest {} is unreadable ({}); delete it (its records "
                              "are rebuilt from the files).".format(self._path, e)) from e
     return data
@@ -362,10 +369,14 @@ class _Manifest:
     root = os.path.dirname(self._path)
     files = {}
     for rel in outputs:
-      path = os.path.join(root, rel)
-      stat = os.stat(path)
-      sha256 = (download_sha256 if rel == download_path and download_sha256
-                else _hash_file(path).sha256())
+      stat = os.stat(os.path.join(root, rel))
+      known = self._data["files"].get(rel, {})
+      if rel == download_path and download_sha256:
+        sha256 = download_sha256
+      elif (known.get("size"), known.get("mtime_ns")) == (stat.st_size, stat.st_mtime_ns):
+        sha256 = known["sha256"]
+      else:
+        sha256 = _hash_file(os.path.join(root, rel)).sha256()
       files[rel] = {"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     self._update(files, {download_path: {"sha256": download_sha256, "outputs": list(outputs)}})
 
@@ -374,7 +385,10 @@ class _Manifest:
     self._data = self._read()
     self._data["files"].update(files)
     self._data["downloads"].update(downloads)
-    atomic_io.write_json(self._path, self._data)
+    try:
+      atomic_io.write_json(self._path, self._data)
+    except OSError as e:  # A read-only data folder can still be checked.
+      logging.warning("Could not update %s (%s).", self._path, e)
 
 
 # --------------------------------------------------------------------------
@@ -572,18 +586,26 @@ def safe_extract(archive, dest_dir, prefix="", suffix=""):
   tarfile's "data" filter refuses, a UserError names it and nothing is
   written. Returns the paths written.
   """
-  dest_dir = os.path.realpath(dest_dir)
-  if tarfile.is_tarfile(archive):
-    opened = tarfile.open(archive, "r:*")
-    entries = [(m.name, m.isfile(), m) for m in opened.getmembers()]
-    read = opened.extractfile
-  elif zipfile.is_zipfile(archive):
-    opened = zipfile.ZipFile(archive)
-    entries = [(i.filename, not i.is_dir() and not _zip_is_link(i), i) for i in opened.infolist()]
-    read = opened.open
-  else:
+  try:
+    return _extract(archive, os.path.realpath(dest_dir), prefix, suffix)
+  except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error) as e:
+    raise errors.UserError("{} is not a readable archive ({}); delete it and run ddownload "
+                           "again.".format(archive, e)) from e
+
+
+def _extract(archive, dest_dir, prefix, suffix):
+  """safe_extract, given the real path of dest_dir."""
+  is_tar = tarfile.is_tarfile(archive)
+  if not is_tar and not zipfile.is_zipfile(archive):
     raise errors.UserError("{} is not a tar or zip archive.".format(archive))
-  with opened:
+  with tarfile.open(archive, "r:*") if is_tar else zipfile.ZipFile(archive) as opened:
+    if is_tar:
+      entries = [(m.name, m.isfile(), m) for m in opened.getmembers()]
+      read = opened.extractfile
+    else:
+      entries = [(i.filename, not i.is_dir() and not _zip_is_link(i), i)
+                 for i in opened.infolist()]
+      read = opened.open
     chosen = []
     for name, regular, entry in entries:
       _check_entry(archive, name, dest_dir)
@@ -630,11 +652,12 @@ def _zip_is_link(info):
 def register_local_file(name, path, data_dir):
   """Installs a file the user already has (or every matching file in a folder) for `name`.
 
-  The file is matched by its name to one of the data set's files (the
-  download, e.g. a SmallNORB `.mat.gz`, or what is unpacked from it, e.g. the
-  `.mat`); a data set made of a single file takes any name. It is copied
-  into the data folder, checked like a download, unpacked and recorded.
-  Returns the relative paths installed.
+  The file is matched by its name to one of the data set's files: the
+  download (a SmallNORB `.mat.gz`, the Cars3D tarball) or what is unpacked
+  from it (the `.mat`; for Cars3D, a folder of `car_*.mat`); a data set made
+  of a single download takes any name. It is copied into the data folder,
+  checked like a download (an unpacked file only against an earlier record),
+  unpacked and recorded. Returns the relative paths installed.
   """
   items = [item for resource in resolve([name]) for item in RESOURCES[resource].files]
   if os.path.isdir(path):
@@ -662,6 +685,9 @@ def _match_local(items, basename, single):
         [item.path[:-len(".gz")]] if item.gunzip else []):
       if basename == os.path.basename(rel):
         return item, rel
+  for item in items:
+    if item.extract and basename.endswith(item.extract.suffix):
+      return item, os.path.join(item.extract.dest, basename)
   if single and len(items) == 1:
     return items[0], items[0].path
   return None
@@ -671,6 +697,8 @@ def _local_names(item):
   names = [item.path] + list(item.also_accept)
   if item.gunzip:
     names.append(item.path[:-len(".gz")])
+  if item.extract:
+    names.append("*" + item.extract.suffix)
   return [os.path.basename(n) for n in names]
 
 
@@ -696,9 +724,10 @@ def _install_local(item, rel, source, root):
   if rel == item.path:
     _finish(item, root, manifest, digests.sha256())
   else:
-    manifest.record(item.path, None, [rel])
+    earlier = [o for o in manifest.outputs(item.path) if os.path.isfile(os.path.join(root, o))]
+    manifest.record(item.path, None, sorted(set(earlier) | {rel}))
   if not sha256 and not md5:
     logging.warning("%s has no published checksum; recorded its SHA-256 %s.", rel,
                     digests.sha256())
   logging.info("Registered %s as %s.", source, rel)
-  return manifest.outputs(item.path)
+  return manifest.outputs(item.path) if rel == item.path else [rel]

@@ -310,6 +310,26 @@ def test_fetch_extracts_an_archive_and_deletes_it(server, tmp_path, monkeypatch)
   assert len(server.requests) == 1
 
 
+def test_a_verified_archive_left_by_an_interrupted_unpacking_is_not_fetched_again(
+    server, tmp_path, monkeypatch):
+  tarball = _tar_bytes([("data/cars/a.mat", b"1")])
+  use_resource(monkeypatch, "cars3d", download.RemoteFile(
+      path="nips.tar.gz", urls=(server.url("/cars.tgz"),), md5=hashlib.md5(tarball).hexdigest(),
+      extract=download.Extract("data/cars/", ".mat", "cars")))
+  (tmp_path / "nips.tar.gz").write_bytes(tarball)
+  download.fetch(["cars3d"], str(tmp_path), progress=False)
+  assert server.requests == []
+  assert _listing(tmp_path) == ["cars/a.mat", download.MANIFEST_NAME]
+
+
+def test_truncated_archive_is_a_user_error(tmp_path):
+  archive = tmp_path / "a.tar.gz"
+  archive.write_bytes(_tar_bytes([("data/cars/a.mat", _blob(20000))])[:300])
+  with pytest.raises(errors.UserError, match="not a readable archive"):
+    download.safe_extract(str(archive), str(tmp_path / "cars"), "data/cars/", ".mat")
+  assert not (tmp_path / "cars").exists()
+
+
 def test_fetch_refuses_a_malicious_archive_from_the_server(server, tmp_path, monkeypatch):
   tarball = _tar_bytes([("data/cars/a.mat", b"1"), ("../../evil.mat", b"x")])
   server.files["/cars.tgz"] = tarball
@@ -450,6 +470,23 @@ def test_local_files_are_matched_by_name_and_unpacked(tmp_path, monkeypatch):
   assert download.status("smallnorb", str(root)) == "present"
   with pytest.raises(errors.UserError, match="expected one of: a.mat, a.mat.gz"):
     download.register_local_file("smallnorb", str(mine / "notes.txt"), str(root))
+
+
+def test_a_folder_of_extracted_files_is_registered_for_an_archive(server, tmp_path, monkeypatch):
+  use_resource(monkeypatch, "cars3d", download.RemoteFile(
+      path="nips.tar.gz", urls=(server.url("/cars.tgz"),), md5="0" * 32,
+      extract=download.Extract("data/cars/", ".mat", "cars")))
+  mine = tmp_path / "old" / "cars"
+  mine.mkdir(parents=True)
+  for i in range(3):
+    (mine / "car_{:03d}_mesh.mat".format(i)).write_bytes(_blob(50, seed=i))
+  (mine / "list.txt").write_text("car_000_mesh")
+  root = tmp_path / "data"
+  installed = download.register_local_file("cars3d", str(mine), str(root))
+  assert installed == ["cars/car_{:03d}_mesh.mat".format(i) for i in range(3)]
+  assert sorted(os.listdir(root / "cars")) == ["car_{:03d}_mesh.mat".format(i) for i in range(3)]
+  download.fetch(["cars3d"], str(root), progress=False)
+  assert server.requests == []
 
 
 # --------------------------------------------------------------------------
