@@ -1,4 +1,4 @@
-"""ddownload's downloads, checks, resuming, mirrors, archives and manifest, against a local server."""
+"""ddownload: downloads, checks, resuming, mirrors, archives and the manifest, on a local server."""
 import gzip
 import hashlib
 import http.server
