@@ -16,6 +16,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from dlib_torch.methods.shared import losses
+from dlib_torch.methods.shared import optimizers
 from dlib_torch.methods.unsupervised import vae
 
 
@@ -293,3 +294,117 @@ class SupervisedVAE(BaseS2VAE):
         "regularizer": supervised_loss,
         "supervised_loss": supervised_loss,
     }
+
+
+class MineEstimators(nn.Module):
+  """num independent MINE statistics networks T(x, z) (Belghazi et al. 2018), batched.
+
+  Each is the original's: dense(x) + dense(z) -> 20 units, ELU, dense -> 1.
+  """
+
+  def __init__(self, num, hidden=20):
+    super().__init__()
+    self.x_weight, self.x_bias = self._dense(num, hidden, 1)
+    self.z_weight, self.z_bias = self._dense(num, hidden, 1)
+    self.out_weight, self.out_bias = self._dense(num, 1, hidden)
+
+  @staticmethod
+  def _dense(num, width, fan_in):
+    limit = math.sqrt(6. / (fan_in + width))  # Glorot-uniform kernels, zero biases.
+    weight = torch.empty(num, fan_in, width).uniform_(-limit, limit)
+    return nn.Parameter(weight), nn.Parameter(torch.zeros(num, width))
+
+  def forward(self, x, z):
+    """Statistics for x, z [num, N] (scalar samples per estimator): [num, N]."""
+    hidden = F.elu(x[:, :, None] * self.x_weight + self.x_bias[:, None, :] +
+                   z[:, :, None] * self.z_weight + self.z_bias[:, None, :])
+    return (hidden @ self.out_weight)[:, :, 0] + self.out_bias
+
+
+def mine(x, z, estimators, generator=None):
+  """MINE lower bounds of I(x_p; z_p) for x, z [num, N]: (estimates [num], estimator loss).
+
+  The joint samples are the pairs (x_i, z_i); the product of marginals pairs
+  x_i with a shuffled z. As in the original, z is a constant for the
+  encoder (stop-gradient) and the estimators minimise -estimate.
+  """
+  z = z.detach()
+  order = torch.argsort(torch.rand(z.shape, generator=generator, device=z.device), dim=1)
+  z_shuffled = torch.gather(z, 1, order)
+  statistics = estimators(torch.cat([x, x], dim=1), torch.cat([z, z_shuffled], dim=1))
+  batch_size = x.shape[1]
+  joint, marginal = statistics[:, :batch_size], statistics[:, batch_size:]
+  estimates = (torch.mean(joint, dim=1) + math.log(batch_size) -
+               torch.logsumexp(marginal, dim=1))
+  return estimates, -torch.sum(estimates)
+
+
+@gin.configurable("s2_mine_vae")
+class MineVAE(BaseS2VAE):
+  """Semi-supervised VAE penalising I(mu_r; y_l)^2 for every latent r != factor l, by MINE.
+
+  One estimator per (factor, latent) pair, all trained by their own Adam
+  (learning rate 0.01, the original's) on the same batch. Deviation: the
+  original gave each estimator an optimizer over all estimators' variables,
+  so each got several momentum-only updates per step; here each is updated
+  once.
+  """
+  logged_scalars = ("loss", "reconstruction_loss", "supervised_loss")
+
+  def __init__(self, factor_sizes, gamma_sup=gin.REQUIRED, beta=gin.REQUIRED):
+    super().__init__(factor_sizes)
+    self.gamma_sup = gamma_sup
+    self.beta = beta
+
+  def build(self, observation_shape):
+    vae.BaseVAE.build(self, observation_shape)
+    self.mine_estimators = MineEstimators(len(self.factor_sizes) * self.num_latent)
+
+  def losses(self, features, generator):
+    unlabelled, (labelled, labels) = features
+    z_mean, z_logvar = self.gaussian_encoder(unlabelled)
+    z_mean_labelled, _ = self.gaussian_encoder(labelled)
+    num_factors, num_latent = labels.shape[1], self.num_latent
+    # Pair p = l * num_latent + r: latent r against factor l.
+    x = z_mean_labelled.float().T.repeat(num_factors, 1)
+    z = labels.float().T.repeat_interleave(num_latent, dim=0)
+    estimates, mine_loss = mine(x, z, self.mine_estimators, generator)
+    off_diagonal = torch.ones(num_factors, num_latent, device=estimates.device)
+    diagonal = torch.arange(min(num_factors, num_latent), device=estimates.device)
+    off_diagonal[diagonal, diagonal] = 0.
+    supervised_loss = torch.sum(torch.square(estimates) * off_diagonal.flatten())
+    z_sampled = self.sample_from_latent_distribution(z_mean, z_logvar, generator)
+    reconstruction_loss = torch.mean(
+        losses.make_reconstruction_loss(unlabelled, self.decode(z_sampled)))
+    kl_loss = vae.compute_gaussian_kl(z_mean, z_logvar)
+    loss = (reconstruction_loss + self.beta * kl_loss +
+            make_annealer(self.gamma_sup, self.global_step) * supervised_loss)
+    return {"loss": loss, "reconstruction_loss": reconstruction_loss,
+            "supervised_loss": supervised_loss, "kl_loss": kl_loss, "mine_loss": mine_loss}
+
+  def make_optimizers(self):
+    spec = optimizers.make_vae_optimizer()
+    vae_parameters = list(self.encoder.parameters()) + list(self.decoder.parameters())
+    mine_spec = optimizers.OptimizerSpec(torch.optim.Adam, {}, 0.01)
+    return {"vae": (spec.build(vae_parameters), spec),
+            "mine": (mine_spec.build(self.mine_estimators.parameters()), mine_spec)}
+
+  def train_step(self, features, global_step, optimizers_by_name, generator):
+    self.global_step = global_step
+    vae_optimizer, spec = optimizers_by_name["vae"]
+    optimizers.set_learning_rate(vae_optimizer, spec, global_step)
+    for optimizer, _ in optimizers_by_name.values():
+      optimizer.zero_grad(set_to_none=True)
+    values = self.losses(features, generator)
+    values["loss"].backward(inputs=[p for group in vae_optimizer.param_groups
+                                    for p in group["params"]], retain_graph=True)
+    values["mine_loss"].backward(inputs=list(self.mine_estimators.parameters()))
+    for optimizer, _ in optimizers_by_name.values():
+      optimizer.step()
+    return {k: values[k].detach() for k in self.logged_scalars}, 1
+
+  def eval_losses(self, features, global_step, generator):
+    self.global_step = global_step
+    values = self.losses(features, generator)
+    values.pop("mine_loss")
+    return values

@@ -136,3 +136,53 @@ def _labelled_set(data):
   rs = np.random.RandomState(4)
   factors = data.sample_factors(20, rs)
   return data.sample_observations_from_factors(factors, rs), np.float32(factors)
+
+
+def test_mine_estimates_the_mutual_information():
+  # x = sign(N(0, 1)), y = x + N(0, 0.2): I(x; y) is about 0.659 (the original's test).
+  rs = np.random.RandomState(0)
+  torch.manual_seed(0)
+  estimators = s2.MineEstimators(1)
+  optimizer = torch.optim.Adam(estimators.parameters(), lr=0.01)
+  generator = torch.Generator().manual_seed(0)
+  for _ in range(200):
+    x = np.sign(rs.normal(0., 1., [1, 5000]))
+    y = x + rs.normal(0., np.sqrt(0.2), x.shape)
+    estimate, loss = s2.mine(torch.as_tensor(x, dtype=torch.float32),
+                             torch.as_tensor(y, dtype=torch.float32), estimators, generator)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+  assert 0.6 <= float(estimate) <= 0.7
+
+
+def test_mine_estimators_are_independent():
+  estimators = s2.MineEstimators(3)
+  x, z = torch.randn(3, 50), torch.randn(3, 50)
+  statistics = estimators(x, z)
+  single = s2.MineEstimators(1)
+  for name, parameter in single.named_parameters():
+    parameter.data.copy_(getattr(estimators, name).data[1:2])
+  np.testing.assert_allclose(single(x[1:2], z[1:2]).detach().numpy(),
+                             statistics[1:2].detach().numpy(), rtol=1e-5)
+
+
+def test_mine_vae_penalises_off_diagonal_pairs_and_trains_its_estimators_separately():
+  model = helpers.make_model(lambda: s2.MineVAE([7, 7]), [
+      "s2_mine_vae.beta = 1.", "s2_mine_vae.gamma_sup = 2.", "annealer.anneal_fn = @fixed",
+      "annealer.iteration_threshold = 1"])
+  assert model.mine_estimators.x_weight.shape[0] == 2 * 4
+  features = _semi_batch()
+  values = model.losses(features, torch.Generator().manual_seed(0))
+  x = model.gaussian_encoder(features[1][0])[0].T.repeat(2, 1)
+  z = features[1][1].T.repeat_interleave(4, dim=0)
+  estimates, _ = s2.mine(x, z, model.mine_estimators, torch.Generator().manual_seed(0))
+  mask = torch.ones(2, 4)
+  mask[0, 0] = mask[1, 1] = 0
+  assert float(values["supervised_loss"]) == pytest.approx(
+      float(torch.sum(estimates**2 * mask.flatten())), rel=1e-5)
+  optimizers = model.make_optimizers()
+  assert optimizers["mine"][0].param_groups[0]["lr"] == 0.01
+  before = model.mine_estimators.out_bias.detach().clone()
+  model.train_step(features, 0, optimizers, torch.Generator().manual_seed(0))
+  assert not torch.equal(before, model.mine_estimators.out_bias)
