@@ -68,6 +68,8 @@ def test_commands(tmp_path, command, config, short_evaluation):
       capture_output=True, text=True, timeout=300, check=False)
   assert run.returncode == 0, run.stderr[-2000:]
   assert (tmp_path / "m" / "results" / "aggregate" / "train.json").exists()
+  if command == "train_weak":
+    assert (tmp_path / "m" / "visualizations" / "weak" / "animation.gif").exists()
   missing = subprocess.run(
       [sys.executable, "-m", "dlib_torch.cli." + command, "--model_dir", str(tmp_path / "n"),
        "--gin_config", str(tmp_path / "missing.gin")], capture_output=True, text=True,

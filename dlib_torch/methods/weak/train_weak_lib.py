@@ -11,9 +11,13 @@ Deviation from the original: the new factor values are drawn from the
 stream's seeded random state, where the original drew them from the global,
 unseeded numpy generator (so its stream could not be reproduced or resumed).
 """
+import os
+
 import gin
 import numpy as np
 
+from dlib_torch import gin_registry
+from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.unsupervised import train as unsupervised_train
 
 
@@ -94,6 +98,35 @@ def weak_dataset_from_ground_truth_data(ground_truth_data, random_seed):
 
 def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindings=None,
                    runtime=None):
-  """Trains a weakly-supervised model: the generic loop reads the model's pair stream."""
-  unsupervised_train.train_with_gin(model_dir, overwrite, gin_config_files, gin_bindings,
-                                    runtime=runtime)
+  """Trains a weakly-supervised model, then draws its pairs as the original does.
+
+  Training is the generic loop (the model reads its pair stream); afterwards
+  MODEL_DIR/visualizations/weak/animation.gif shows how the dynamics move
+  through the data set.
+  """
+  gin_registry.run_with_config("train", gin_config_files, gin_bindings, _train_and_visualize,
+                               model_dir, overwrite, runtime)
+
+
+def _train_and_visualize(model_dir, overwrite, runtime):
+  unsupervised_train.train(model_dir, overwrite, runtime=runtime)
+  visualize_weakly_supervised_dataset(
+      named_data.get_named_ground_truth_data(),
+      os.path.join(model_dir, "visualizations", "weak"), num_frames=1)
+
+
+def visualize_weakly_supervised_dataset(data, path, num_animations=10, num_frames=20, fps=10):
+  """Saves path/animation.gif: num_animations sequences of 1 + num_frames dynamics steps."""
+  # Imported here: visualisation is optional for training.
+  from dlib_torch.visualize import visualize_util  # pylint: disable=g-import-not-at-top
+  random_state = np.random.RandomState(0)
+  os.makedirs(path, exist_ok=True)
+  images = []
+  for _ in range(num_animations):
+    factors = data.sample_factors(1, random_state)
+    frames = [data.sample_observations_from_factors(factors, random_state)[0]]
+    for _ in range(num_frames):
+      factors, _ = simple_dynamics(factors, data, random_state)
+      frames.append(data.sample_observations_from_factors(factors, random_state)[0])
+    images.append(frames)
+  visualize_util.save_animation(np.array(images), os.path.join(path, "animation.gif"), fps)
