@@ -43,7 +43,9 @@ class GaussianEncoderModel(nn.Module):
     An object with next_batch(batch_size) -> numpy array (or tuple of arrays),
     get_state() and set_state(state) (stored in checkpoints). By default the
     observations in the original's order; weakly-supervised models read
-    pairs, concept models observations with their factors.
+    pairs, concept models observations with their factors. The loop asks
+    for the training and evaluation streams before `build`, so a model may
+    read the data set's factor sizes here.
     """
     return training_stream.ObservationStream(data, seed)
 
