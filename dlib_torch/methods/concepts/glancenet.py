@@ -92,7 +92,7 @@ class GlanceNet(concept_model.ConceptModel):
     concept_loss = self.concept_loss(z_sampled, g, flags)
     logits = self.class_logits(z_sampled)
     classification_loss = F.cross_entropy(logits, labels)
-    prototype_loss = torch.zeros(())
+    prototype_loss = z_mean32.new_zeros(())
     if self.conditional_prior:
       prototypes = self.class_prototypes(labels)
       kl_loss = torch.mean(0.5 * torch.sum(

@@ -31,7 +31,7 @@ def _scores(model, images):
     prototypes = model.prior_means.weight.T + model.prior_means.bias  # Row c: mu_c.
     z_class = model.z_class
     distances = torch.cdist(z_mean[:, :z_class].float(), prototypes[:, :z_class].float())
-  return reconstruction.float().numpy(), distances.numpy()
+  return reconstruction.float().cpu().numpy(), distances.cpu().numpy()
 
 
 def fit_thresholds(model, images, labels, quantile=0.95):
