@@ -1,4 +1,4 @@
-"""Training features every method shares: resume after a kill, bf16 autocast, the CLIs."""
+"""Training features every method shares: resume after a kill, bf16 autocast, dtrain_weak."""
 import inspect
 import json
 import subprocess
@@ -44,8 +44,8 @@ def test_a_killed_run_resumes_to_the_same_results(tmp_path, name):
   assert _results(tmp_path / "b") == _results(tmp_path / "a")
 
 
-@pytest.mark.parametrize("name", ["factor_vae", "beta_tc_vae", "dip_vae_ii",
-                                  "group_vae_argmax", "s2_vae", "glancenet_terms", "cbm"])
+@pytest.mark.parametrize("name", ["factor_vae", "group_vae_argmax", "s2_vae",
+                                  "glancenet_terms"])
 def test_bf16_autocast(tmp_path, name):
   _needs_loop(name)
   config, bindings = CASES[name]
@@ -56,9 +56,9 @@ def test_bf16_autocast(tmp_path, name):
   assert all(v == v for v in results.values() if isinstance(v, float))  # No NaN.
 
 
+# dtrain_semi is the same thin command over the same loop; one subprocess run suffices.
 @pytest.mark.parametrize("command, config, short_evaluation", [
-    ("train_weak", test_train_from_gin.WEAK, "model.eval_steps = 2"),
-    ("train_semi", test_train_from_gin.SEMI, "model.num_labelled_samples = 20")])
+    ("train_weak", test_train_from_gin.WEAK, "model.eval_steps = 2")])
 def test_commands(tmp_path, command, config, short_evaluation):
   if not _LOOP_READS_MODEL_STREAMS:
     pytest.skip("the training loop does not read model.input_stream yet")
@@ -68,8 +68,7 @@ def test_commands(tmp_path, command, config, short_evaluation):
       capture_output=True, text=True, timeout=300, check=False)
   assert run.returncode == 0, run.stderr[-2000:]
   assert (tmp_path / "m" / "results" / "aggregate" / "train.json").exists()
-  if command == "train_weak":
-    assert (tmp_path / "m" / "visualizations" / "weak" / "animation.gif").exists()
+  assert (tmp_path / "m" / "visualizations" / "weak" / "animation.gif").exists()
   missing = subprocess.run(
       [sys.executable, "-m", "dlib_torch.cli." + command, "--model_dir", str(tmp_path / "n"),
        "--gin_config", str(tmp_path / "missing.gin")], capture_output=True, text=True,
