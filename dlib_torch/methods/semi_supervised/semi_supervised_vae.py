@@ -190,15 +190,21 @@ class BaseS2VAE(vae.BaseVAE):
   def unsupervised_regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
     raise NotImplementedError()
 
-  def supervised_loss(self, labelled_features, labels):
-    z_mean_labelled, _ = self.gaussian_encoder(labelled_features)
+  def encode_both(self, unlabelled, labelled):
+    """(mean, log variance) of the unlabelled images and mean of the labelled, in one pass."""
+    z_mean, z_logvar = self.gaussian_encoder(torch.cat([unlabelled, labelled]))
+    batch_size = unlabelled.shape[0]
+    return z_mean[:batch_size], z_logvar[:batch_size], z_mean[batch_size:]
+
+  def supervised_loss(self, z_mean_labelled, labels):
     return make_supervised_loss(z_mean_labelled.float(), labels.float(), self.factor_sizes,
                                 variables=self.supervised_variables)
 
   def losses(self, features, generator):
     unlabelled, (labelled, labels) = features
-    values = super().losses(unlabelled, generator)
-    supervised_loss = self.supervised_loss(labelled, labels)
+    z_mean, z_logvar, z_mean_labelled = self.encode_both(unlabelled, labelled)
+    values = self.losses_from_codes(unlabelled, z_mean, z_logvar, generator)
+    supervised_loss = self.supervised_loss(z_mean_labelled, labels)
     weighted = make_annealer(self.gamma_sup, self.global_step) * supervised_loss
     values["loss"] = values["loss"] + weighted
     if self.supervised_in_regularizer:
@@ -282,12 +288,12 @@ class SupervisedVAE(BaseS2VAE):
 
   def losses(self, features, generator):
     unlabelled, (labelled, labels) = features
-    z_mean, z_logvar = self.gaussian_encoder(unlabelled)
+    z_mean, z_logvar, z_mean_labelled = self.encode_both(unlabelled, labelled)
     z_sampled = self.sample_from_latent_distribution(z_mean, z_logvar, generator)
     reconstructions = self.decode(z_sampled.detach())
     reconstruction_loss = torch.mean(
         losses.make_reconstruction_loss(unlabelled, reconstructions))
-    supervised_loss = self.supervised_loss(labelled, labels)
+    supervised_loss = self.supervised_loss(z_mean_labelled, labels)
     return {
         "loss": reconstruction_loss + supervised_loss,
         "reconstruction_loss": reconstruction_loss,
@@ -362,8 +368,7 @@ class MineVAE(BaseS2VAE):
 
   def losses(self, features, generator):
     unlabelled, (labelled, labels) = features
-    z_mean, z_logvar = self.gaussian_encoder(unlabelled)
-    z_mean_labelled, _ = self.gaussian_encoder(labelled)
+    z_mean, z_logvar, z_mean_labelled = self.encode_both(unlabelled, labelled)
     num_factors, num_latent = labels.shape[1], self.num_latent
     # Pair p = l * num_latent + r: latent r against factor l.
     x = z_mean_labelled.float().T.repeat(num_factors, 1)

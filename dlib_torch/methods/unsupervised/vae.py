@@ -44,6 +44,10 @@ class BaseVAE(gaussian_encoder_model.GaussianEncoderModel):
   def losses(self, features, generator):
     """The original's model_fn quantities for a batch."""
     z_mean, z_logvar = self.gaussian_encoder(features)
+    return self.losses_from_codes(features, z_mean, z_logvar, generator)
+
+  def losses_from_codes(self, features, z_mean, z_logvar, generator):
+    """The same, given the batch's encoding (models that encode more share one pass)."""
     z_sampled = self.sample_from_latent_distribution(z_mean, z_logvar, generator)
     reconstructions = self.decode(z_sampled)
     reconstruction_loss = torch.mean(
@@ -238,8 +242,7 @@ class FactorVAE(BaseVAE):
     super().build(observation_shape)
     self.discriminator = architectures.make_discriminator(self.num_latent)
 
-  def losses(self, features, generator):
-    z_mean, z_logvar = self.gaussian_encoder(features)
+  def losses_from_codes(self, features, z_mean, z_logvar, generator):
     z_sampled = self.sample_from_latent_distribution(z_mean, z_logvar, generator)
     z_shuffle = shuffle_codes(z_sampled, generator)
     # One pass of the shared discriminator over both sets of codes.
