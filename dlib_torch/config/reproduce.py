@@ -18,6 +18,10 @@ STUDIES = {
                                     "UnsupervisedStudyV1"),
     "fairness_study_v1": _study("fairness_study_v1.sweep", "FairnessStudyV1"),
     "test": _study("tests.sweep", "TestStudy"),
+    "quickstart": _study("quickstart.sweep", "QuickstartStudy"),
+    "weakly_supervised_study": _study("weakly_supervised_study.sweep",
+                                      "WeaklySupervisedStudy"),
+    "semi_supervised_study": _study("semi_supervised_study.sweep", "SemiSupervisedStudy"),
 }
 
 

@@ -20,6 +20,7 @@ import torch
 from dlib_torch import gin_registry
 from dlib_torch.data import training_stream
 from dlib_torch.data.ground_truth import named_data
+from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
 from dlib_torch.methods.shared import checkpoint
 from dlib_torch.utils import atomic_io
 from dlib_torch.utils import devices
@@ -68,8 +69,10 @@ def prepare_model_dir(model_dir, overwrite):
 
 @gin.configurable("model", denylist=["model_dir", "overwrite", "runtime"])
 def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
-          training_steps=gin.REQUIRED, random_seed=gin.REQUIRED, batch_size=gin.REQUIRED,
-          eval_steps=1000, name="", model_num=None):
+          training_steps=gin.REQUIRED, random_seed=None, batch_size=gin.REQUIRED,
+          eval_steps=1000, name="", model_num=None, unsupervised_data_seed=None,
+          supervised_data_seed=None, model_seed=None, num_labelled_samples=None,
+          train_percentage=None):
   """Trains `model` and writes the model folder.
 
   Args:
@@ -83,6 +86,9 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
     eval_steps: number of evaluation batches.
     name: unused; recorded in the configuration.
     model_num: unused; recorded in the configuration.
+    unsupervised_data_seed, supervised_data_seed, model_seed, num_labelled_samples,
+      train_percentage: the semi-supervised protocol's parameters (used when
+      num_labelled_samples is set; then `model` is a class and random_seed unused).
   """
   del name, model_num
   runtime = runtime or Runtime()
@@ -90,18 +96,27 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
   device = devices.resolve_device(runtime.device)
   devices.autocast(device, runtime.precision)
   dataset = named_data.get_named_ground_truth_data()
+  if num_labelled_samples is None:
+    if random_seed is None:
+      raise errors.UserError("model.random_seed is required.")
+    rs = np.random.RandomState(random_seed)
+    train_seed, eval_seed = rs.randint(2**32), rs.randint(2**32)
+    stream = model.input_stream(dataset, train_seed)
+    eval_stream = model.input_stream(dataset, eval_seed)
+    torch_seed = random_seed
+  else:
+    model, stream, eval_stream, eval_steps = train_semi_supervised_lib.prepare(
+        model, dataset, unsupervised_data_seed, supervised_data_seed,
+        num_labelled_samples, train_percentage)
+    torch_seed = model_seed if model_seed is not None else 0
   prepare_model_dir(model_dir, overwrite)
   config_text = gin.config_str()
 
-  rs = np.random.RandomState(random_seed)
-  train_seed, eval_seed = rs.randint(2**32), rs.randint(2**32)
-
-  torch.manual_seed(random_seed)
+  torch.manual_seed(torch_seed)
   model.build(dataset.observation_shape)
   model.to(device=device, memory_format=torch.channels_last)
   optimizers_by_name = model.make_optimizers()
-  generator = torch.Generator(device=device).manual_seed(random_seed)
-  stream = training_stream.ObservationStream(dataset, train_seed)
+  generator = torch.Generator(device=device).manual_seed(torch_seed)
 
   state = checkpoint.load(model_dir)
   global_step, elapsed_before = 0, 0.0
@@ -161,7 +176,7 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
     progress.close()
 
   export_model(model, model_dir, dataset, global_step)
-  eval_results = evaluate_losses(model, dataset, eval_seed, batch_size, eval_steps,
+  eval_results = evaluate_losses(model, eval_stream, batch_size, eval_steps,
                                  global_step, generator, device, runtime.precision)
   eval_results["elapsed_time"] = elapsed_before + time.time() - start
   eval_results["device"] = str(device)
@@ -171,6 +186,8 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
 
 
 def _to_device(batch, device):
+  if isinstance(batch, (tuple, list)):  # e.g. pairs and labels, images and factors
+    return tuple(_to_device(part, device) for part in batch)
   tensor = torch.from_numpy(batch)
   return tensor.to(device, non_blocking=True) if device.type != "cpu" else tensor
 
@@ -202,10 +219,9 @@ def _cpu_copy(module):
   return copy.deepcopy(module).to("cpu", memory_format=torch.contiguous_format).float().eval()
 
 
-def evaluate_losses(model, dataset, eval_seed, batch_size, eval_steps, global_step,
+def evaluate_losses(model, stream, batch_size, eval_steps, global_step,
                     generator, device, precision):
-  """Means of the model's evaluation quantities over eval_steps batches."""
-  stream = training_stream.ObservationStream(dataset, eval_seed)
+  """Means of the model's evaluation quantities over eval_steps batches of the stream."""
   sums = {}
   model.eval()
   with torch.no_grad():
