@@ -79,16 +79,18 @@ def test_test_study_end_to_end_and_rerun_skips_finished_stages(tmp_path):
 
 
 @pytest.mark.slow
-def test_model_42_on_procedural_dsprites(tmp_path):
-  """The README's main job, shortened: every stage and metric of the study runs on CPU."""
+def test_quickstart_model_42(tmp_path):
+  """The README's main job, with fewer training steps: every stage and study metric runs."""
   out = str(tmp_path / "out")
   completed = helpers.run_command(
-      "reproduce", "--model_num=42", "--output_directory=" + out,
-      "--gin_bindings=dataset.name = 'procedural_dsprites'",
+      "reproduce", "--study=quickstart", "--model_num=42", "--output_directory=" + out,
       "--gin_bindings=model.training_steps = 4", "--gin_bindings=model.eval_steps = 2")
   assert completed.returncode == 0, completed.stderr
   df = _layout_and_rows(out, STUDY_METRICS)
   assert len(df) == 18
   assert set(df["train_config.dataset.name"]) == {"'procedural_dsprites'"}
   assert set(df["train_config.model.random_seed"]) == {"42"}
+  assert set(df["train_config.vae.beta"]) == {"1.0"}
   assert set(df["evaluation_config.evaluation.name"].str.strip("'")) == set(STUDY_METRICS)
+  seeds = df.set_index("evaluation_config.evaluation.name")["evaluation_config.evaluation.random_seed"]
+  assert seeds.to_dict()["'mig'"] in {"3638918503", "4138900056"}
