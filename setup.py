@@ -11,6 +11,8 @@ _COMMANDS = {
     "dvisualize_dataset": "visualize_dataset",
     "daggregate": "aggregate",
     "dreproduce": "reproduce",
+    "dreproduce_weak": "reproduce_weak",
+    "dreproduce_semi": "reproduce_semi",
     "ddownload": "download",
     "dudr": "udr",
     "dtests": "tests",
