@@ -70,6 +70,35 @@ def require_files(paths):
       raise errors.UserError("Gin config file not found: {}".format(path))
 
 
+def define_train_flags():
+  """The flags of dtrain and its weakly/semi-supervised variants (the original's)."""
+  flags.DEFINE_string("model_dir", None, "Directory to save the trained model to.")
+  flags.DEFINE_string("gin_model_dir", None, "Folder of the gin file named by --gin_file_name.")
+  flags.DEFINE_string("gin_file_name", None,
+                      "A gin file in --gin_model_dir to add to --gin_config.")
+  flags.DEFINE_multi_string("gin_config", [], "Gin config files (repeatable).")
+  flags.DEFINE_multi_string("gin_bindings", [],
+                            "Gin bindings, applied after the files (repeatable).")
+  flags.DEFINE_boolean("overwrite", False, "Whether to replace an existing finished model_dir.")
+  define_runtime_flags()
+  flags.mark_flag_as_required("model_dir")
+
+
+def train_main(train_with_gin):
+  """The main(argv) of a training command that calls train_with_gin with the flags."""
+
+  def main(unused_argv):
+    config = flags.FLAGS
+    gin_configs = list(config.gin_config)
+    if config.gin_file_name:
+      gin_configs.append(os.path.join(config.gin_model_dir or "", config.gin_file_name))
+    require_files(gin_configs)
+    train_with_gin(config.model_dir, config.overwrite, gin_configs, config.gin_bindings,
+                   runtime=runtime_from_flags())
+
+  return main
+
+
 def define_runtime_flags():
   """Flags of how training runs: device, precision, checkpoint interval."""
   flags.DEFINE_string("device", "auto", "Torch device: auto (CUDA if present, else CPU), cpu, "

@@ -1,29 +1,9 @@
 """dtrain: trains a model from gin files and bindings (the original's dlib_train)."""
-import os
-
-from absl import flags
-
 from dlib_torch.cli import common
 from dlib_torch.methods.unsupervised import train
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string("model_dir", None, "Directory to save the trained model to.")
-flags.DEFINE_string("gin_model_dir", None, "Folder of the gin file named by --gin_file_name.")
-flags.DEFINE_string("gin_file_name", None, "A gin file in --gin_model_dir to add to --gin_config.")
-flags.DEFINE_multi_string("gin_config", [], "Gin config files (repeatable).")
-flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings, applied after the files (repeatable).")
-flags.DEFINE_boolean("overwrite", False, "Whether to replace an existing finished model_dir.")
-common.define_runtime_flags()
-flags.mark_flag_as_required("model_dir")
-
-
-def main(unused_argv):
-  gin_configs = list(FLAGS.gin_config)
-  if FLAGS.gin_file_name:
-    gin_configs.append(os.path.join(FLAGS.gin_model_dir or "", FLAGS.gin_file_name))
-  common.require_files(gin_configs)
-  train.train_with_gin(FLAGS.model_dir, FLAGS.overwrite, gin_configs, FLAGS.gin_bindings,
-                       runtime=common.runtime_from_flags())
+common.define_train_flags()
+main = common.train_main(train.train_with_gin)
 
 
 def run():
