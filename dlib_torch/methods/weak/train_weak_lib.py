@@ -17,6 +17,7 @@ import gin
 import numpy as np
 
 from dlib_torch import gin_registry
+from dlib_torch.data import training_stream
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.unsupervised import train as unsupervised_train
 
@@ -52,18 +53,8 @@ def simple_dynamics(z, ground_truth_data, random_state, return_index=False, k=gi
   return z, k_observed
 
 
-class WeakStream:
+class WeakStream(training_stream.ObservationStream):
   """Batches of (pairs [B, 2H, W, C] float32, labels [B, 1] int64), original draw order."""
-
-  def __init__(self, data, seed):
-    self.data = data
-    self.random_state = np.random.RandomState(seed)
-
-  def get_state(self):
-    return self.random_state.get_state()
-
-  def set_state(self, state):
-    self.random_state.set_state(state)
 
   def next_batch(self, batch_size):
     rs, data = self.random_state, self.data
