@@ -18,6 +18,9 @@ _PACKAGES_BY_STEP = {
     "postprocess": (_DATA, "dlib_torch.postprocessing"),
     "evaluation": (_DATA, "dlib_torch.evaluation"),
     "visualize": (_DATA, "dlib_torch.visualize"),
+    # The *_validation metrics and the labellers of the semi-supervised methods.
+    "validation": (_DATA, "dlib_torch.evaluation", "dlib_torch.methods.semi_supervised",
+                   "dlib_torch.validation"),
 }
 
 
