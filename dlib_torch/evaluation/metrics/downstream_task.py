@@ -124,7 +124,7 @@ def fit_predictors(predictor_fn, x_train, ys_train, n_jobs=None):
   estimators = [predictor_fn() for _ in ys_train]
   draws = [_global_draws(estimator, y) for estimator, y in zip(estimators, ys_train)]
   if any(n is None for n in draws):
-    return utils.fit_per_factor(lambda: estimators.pop(0), x_train, ys_train, n_jobs)
+    return utils.fit_per_factor(predictor_fn, x_train, ys_train, n_jobs)
   replay = np.random.RandomState()
   replay.set_state(np.random.get_state())
   start_states = []
