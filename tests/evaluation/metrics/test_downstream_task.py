@@ -76,3 +76,23 @@ def test_estimators_with_unknown_draws_still_fit():
   factory = lambda: ensemble.RandomForestClassifier(n_estimators=5)
   models = downstream_task.fit_predictors(factory, x, ys)
   assert [np.mean(m.predict(x) == y) for m, y in zip(models, ys)] == [1., 1.]
+
+
+@pytest.mark.parametrize("relative", [
+    "unsupervised_study_v1/metric_configs/downstream_task_boosted_trees.gin",
+    "unsupervised_study_v1/metric_configs/downstream_task_logistic_regression.gin",
+    "fairness_study_v1/metric_configs/fairness.gin",
+    "tests/evaluation/evaluate_test_configs/downstream_task_boosted_trees.gin",
+    "tests/evaluation/evaluate_test_configs/downstream_task_logistic_regression.gin",
+    "tests/evaluation/evaluate_test_configs/fairness.gin",
+    "tests/evaluation/evaluate_test_configs/reduced_downstream_task.gin",
+])
+def test_the_original_configs_bind_these_metrics(relative):
+  from dlib_torch import gin_registry  # pylint: disable=g-import-not-at-top
+  from dlib_torch.config import resources  # pylint: disable=g-import-not-at-top
+  gin_registry.register_for("evaluation")
+  gin.clear_config()
+  gin.parse_config_file(resources.config_path(relative))
+  metric = gin.get_bindings("evaluation")["evaluation_fn"]
+  assert metric.__module__.startswith("dlib_torch.evaluation.metrics.")
+  assert gin.get_bindings(metric)  # e.g. downstream_task.num_train is bound
