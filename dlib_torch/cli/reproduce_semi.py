@@ -1,0 +1,73 @@
+"""dreproduce_semi: trains, validates and evaluates a semi-supervised model (the original's
+dlib_reproduce_semi_supervised).
+
+The original's flags. Without --gin_model_config_dir and the config globs the
+shipped configs are used: semi_supervised_study/model_configs/shared.gin,
+semi_supervised_study/postprocess_configs/*.gin,
+semi_supervised_study/validation_configs/*.gin and the unsupervised study's
+metrics. A supervision flag left out when training keeps the model config's
+value; with --model_dir they must all be left out (they are read from the
+model's training configuration).
+"""
+from absl import flags
+from absl import logging
+
+from dlib_torch import reproduce_semi
+from dlib_torch import reproduce_weak
+from dlib_torch.cli import common
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("output_directory", None, "Output directory of the pipeline.")
+flags.DEFINE_string("model_dir", None, "Output directory of an earlier run whose model/ is "
+                    "used; training is then skipped.")
+flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings for training (repeatable).")
+flags.DEFINE_string("gin_model_config_dir", None, "Folder of the model config (default: the "
+                    "shipped semi_supervised_study/model_configs).")
+flags.DEFINE_string("gin_model_config_name", "shared.gin", "File name of the model config.")
+flags.DEFINE_string("gin_postprocess_config_glob", None, "Glob of the postprocessing configs "
+                    "(default: the shipped semi_supervised_study/postprocess_configs/*.gin).")
+flags.DEFINE_string("gin_evaluation_config_glob", None, "Glob of the metric configs (default: "
+                    "the shipped unsupervised_study_v1/metric_configs/*.gin).")
+flags.DEFINE_string("gin_validation_config_glob", None, "Glob of the validation configs "
+                    "(default: the shipped semi_supervised_study/validation_configs/*.gin).")
+flags.DEFINE_integer("pipeline_seed", None, "Seed of the model, data and postprocessing seeds "
+                     "(default: random).")
+flags.DEFINE_integer("eval_seed", None, "Seed of the evaluation seeds (default: random).")
+flags.DEFINE_boolean("overwrite", False, "Redo finished stages instead of skipping them.")
+flags.DEFINE_integer("supervised_seed", None, "Seed of the labelled set (training and "
+                     "validation).")
+flags.DEFINE_integer("num_labelled_samples", None, "Number of labelled samples.")
+flags.DEFINE_float("train_percentage", None, "Share of the labelled samples used for training.")
+flags.DEFINE_string("labeller_fn", None, "Labeller of the labelled set, e.g. @perfect_labeller.")
+flags.mark_flag_as_required("output_directory")
+common.define_runtime_flags()
+
+
+def main(unused_argv):
+  model_config = None
+  if FLAGS.model_dir is None:
+    model_config = reproduce_weak.model_config_file(
+        FLAGS.gin_model_config_dir, FLAGS.gin_model_config_name,
+        reproduce_semi.STUDY_DIR + "/model_configs")
+  post_configs = reproduce_weak.config_files(FLAGS.gin_postprocess_config_glob,
+                                             reproduce_semi.STUDY_DIR + "/postprocess_configs")
+  validation_configs = reproduce_weak.config_files(FLAGS.gin_validation_config_glob,
+                                                   reproduce_semi.VALIDATION_CONFIG_DIR)
+  metric_configs = reproduce_weak.config_files(FLAGS.gin_evaluation_config_glob,
+                                               reproduce_weak.METRIC_CONFIG_DIR)
+  supervision = reproduce_semi.Supervision(FLAGS.supervised_seed, FLAGS.num_labelled_samples,
+                                           FLAGS.train_percentage, FLAGS.labeller_fn)
+  reproduce_semi.reproduce_semi_supervised(
+      FLAGS.output_directory, model_config, post_configs, metric_configs, validation_configs,
+      model_dir=FLAGS.model_dir, gin_bindings=FLAGS.gin_bindings,
+      pipeline_seed=FLAGS.pipeline_seed, eval_seed=FLAGS.eval_seed, supervision=supervision,
+      overwrite=FLAGS.overwrite, runtime=common.runtime_from_flags())
+  logging.info("Done: %s.", FLAGS.output_directory)
+
+
+def run():
+  common.run_main(main)
+
+
+if __name__ == "__main__":
+  run()

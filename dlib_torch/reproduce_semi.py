@@ -1,0 +1,165 @@
+"""The semi-supervised pipeline (the original's dlib_reproduce_semi_supervised).
+
+Trains a semi-supervised model (or takes the one of an earlier run),
+visualises it, extracts each representation, validates it on the labelled
+set the model was trained with (model selection with few labels) and scores
+it with each metric, then gathers the metric results in
+metrics/aggregated_results.json.
+
+Seeds, in the original's order: RandomState(pipeline_seed) gives the model
+seed and the unlabelled-data seed (always drawn, also when the model is
+re-used), then one seed per postprocessing config; the labelled set is drawn
+with supervised_seed, in training as in validation (`validation.random_seed`);
+RandomState(eval_seed) gives one seed per (representation, metric) pair.
+Folders: validation/<post>/<metric>_validation_<supervised_seed>_<num_labelled_samples>
+and metrics/<post>/<metric>_<supervised_seed>.
+
+The supervision parameters (supervised seed, number of labelled samples,
+train percentage, labeller) of a re-used model are read from its
+results/gin/train.gin and must not be given. Beyond the original: when
+training, a parameter left out keeps the model config's value (the original
+bound None and failed), and finished stages are skipped on a rerun unless
+overwrite, as in dreproduce.
+"""
+import collections
+import os
+
+from absl import logging
+import numpy as np
+
+from dlib_torch import reproduce
+from dlib_torch import reproduce_weak
+from dlib_torch.config import plan
+from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
+from dlib_torch.utils import aggregate_results
+from dlib_torch.utils import errors
+from dlib_torch.utils import results
+from dlib_torch.validation import validate
+
+STUDY_DIR = "semi_supervised_study"
+VALIDATION_CONFIG_DIR = STUDY_DIR + "/validation_configs"
+
+Supervision = collections.namedtuple(
+    "Supervision", ["supervised_seed", "num_labelled_samples", "train_percentage",
+                    "labeller_fn"])
+# The gin parameter each supervision parameter is trained with.
+_GIN_KEYS = Supervision("model.supervised_data_seed", "model.num_labelled_samples",
+                        "model.train_percentage", "labeller.labeller_fn")
+
+
+class ValidationStep(
+    collections.namedtuple("ValidationStep",
+                           ["post_name", "metric_name", "config_file", "bindings"])):
+  """One *_validation metric on one representation: validation/<post_name>/<metric_name>."""
+
+
+def validation_steps(post_steps, validation_config_files, supervision):
+  """The (representation, validation config) steps, with the original's names and bindings."""
+  steps = []
+  for post in post_steps:
+    for path in sorted(validation_config_files):
+      metric = plan.config_name(path) + "_validation"
+      bindings = []
+      if metric != "mig_validation":
+        bindings.append("{}.train_percentage = {}".format(metric, supervision.train_percentage))
+      name = "{}_{}_{}".format(metric, supervision.supervised_seed,
+                               supervision.num_labelled_samples)
+      bindings += ["validation.random_seed = {}".format(supervision.supervised_seed),
+                   "validation.name = '{}'".format(name),
+                   "validation.num_labelled_samples = {}".format(
+                       supervision.num_labelled_samples),
+                   "labeller.labeller_fn = {}".format(supervision.labeller_fn)]
+      steps.append(ValidationStep(post.name, name, path, bindings))
+  return steps
+
+
+def validate_stage(output_directory, steps, overwrite):
+  for step in steps:
+    post_dir = os.path.join(output_directory, "postprocessed", step.post_name)
+    metric_dir = os.path.join(output_directory, "validation", step.post_name, step.metric_name)
+    if overwrite or not reproduce._complete(metric_dir, "validation"):  # pylint: disable=protected-access
+      logging.info("Computing metric %s on %s.", step.metric_name, step.post_name)
+      validate.validate_with_gin(post_dir, metric_dir, True, [step.config_file], step.bindings)
+
+
+def trained_supervision(model_dir, supervision):
+  """The supervision parameters, those that are None read from the model's train.gin."""
+  train_gin = os.path.join(model_dir, "results", "gin", "train.gin")
+  if not os.path.isfile(train_gin):
+    raise errors.UserError("Missing {}: {} is not a trained model folder.".format(
+        train_gin, model_dir))
+  config = results.gin_dict(train_gin)
+  values = []
+  for value, key in zip(supervision, _GIN_KEYS):
+    if value is None:
+      if key not in config:
+        raise errors.UserError("{} has no {}: not a semi-supervised model.".format(
+            train_gin, key))
+      value = config[key]
+    values.append(value)
+  return Supervision(*values)
+
+
+def reproduce_semi_supervised(output_directory, model_config_file_path,
+                              postprocess_config_files, evaluation_config_files,
+                              validation_config_files, model_dir=None, gin_bindings=(),
+                              pipeline_seed=None, eval_seed=None,
+                              supervision=Supervision(None, None, None, None),
+                              overwrite=False, runtime=None):
+  """Runs the semi-supervised pipeline into output_directory.
+
+  Args:
+    output_directory: where model/, visualizations/, postprocessed/,
+      validation/ and metrics/ go.
+    model_config_file_path: the gin file the model is trained with.
+    postprocess_config_files: gin files of the representations.
+    evaluation_config_files: gin files of the metrics.
+    validation_config_files: gin files of the validation metrics.
+    model_dir: the output folder of an earlier run; its model/ is used and
+      training is skipped.
+    gin_bindings: extra training bindings, after the pipeline's.
+    pipeline_seed: seed of the model, data and postprocessing seeds (None: random).
+    eval_seed: seed of the evaluation seeds (None: random).
+    supervision: a Supervision; with model_dir, all of it must be None.
+    overwrite: redo finished stages instead of skipping them.
+    runtime: train.Runtime for the training stage.
+
+  Returns:
+    The Supervision the model was trained and validated with.
+  """
+  random_state = np.random.RandomState(pipeline_seed)
+  model_seed = reproduce_weak.draw_seed(random_state)
+  unsupervised_data_seed = reproduce_weak.draw_seed(random_state)
+  if model_dir is None:
+    model_dir = os.path.join(output_directory, "model")
+    bindings = ["model.model_seed = {}".format(model_seed),
+                "model.unsupervised_data_seed = {}".format(unsupervised_data_seed),
+                reproduce_weak.model_name_binding(model_config_file_path)]
+    bindings += ["{} = {}".format(key, value) for key, value in zip(_GIN_KEYS, supervision)
+                 if value is not None]
+    reproduce_weak.train_stage(train_semi_supervised_lib.train_with_gin, model_dir,
+                               model_config_file_path, bindings + list(gin_bindings),
+                               overwrite, runtime)
+  else:
+    logging.info("Skipped training: using the model of %s.", model_dir)
+    model_dir = os.path.join(model_dir, "model")
+    for field, value in zip(Supervision._fields, supervision):
+      if value is not None:
+        raise errors.UserError(
+            "The {} flag should not be specified when re-evaluating.".format(field))
+  supervision = trained_supervision(model_dir, supervision)
+
+  reproduce_weak.visualize_stage(model_dir, output_directory, overwrite)
+  post_steps, _ = plan.make_plan(postprocess_config_files, [], random_state)
+  reproduce_weak.postprocess_stage(model_dir, output_directory, post_steps, overwrite)
+  validate_stage(output_directory,
+                 validation_steps(post_steps, validation_config_files, supervision), overwrite)
+  eval_steps = reproduce_weak.evaluation_steps(
+      post_steps, evaluation_config_files, np.random.RandomState(eval_seed),
+      supervision.supervised_seed)
+  reproduce_weak.evaluate_stage(output_directory, eval_steps, overwrite)
+  aggregate_results.aggregate_results_to_json(
+      os.path.join(output_directory, "metrics", "*", "*", "results", "aggregate",
+                   "evaluation.json"),
+      os.path.join(output_directory, "metrics", "aggregated_results.json"))
+  return supervision
