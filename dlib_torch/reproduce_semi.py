@@ -27,7 +27,6 @@ import os
 from absl import logging
 import numpy as np
 
-from dlib_torch import reproduce
 from dlib_torch import reproduce_weak
 from dlib_torch.config import plan
 from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
@@ -77,7 +76,7 @@ def validate_stage(output_directory, steps, overwrite):
   for step in steps:
     post_dir = os.path.join(output_directory, "postprocessed", step.post_name)
     metric_dir = os.path.join(output_directory, "validation", step.post_name, step.metric_name)
-    if overwrite or not reproduce._complete(metric_dir, "validation"):  # pylint: disable=protected-access
+    if overwrite or not reproduce_weak.stage_complete(metric_dir, "validation"):
       logging.info("Computing metric %s on %s.", step.metric_name, step.post_name)
       validate.validate_with_gin(post_dir, metric_dir, True, [step.config_file], step.bindings)
 

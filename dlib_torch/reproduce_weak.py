@@ -32,6 +32,8 @@ from dlib_torch.utils import errors
 STUDY_DIR = "weakly_supervised_study"
 # The metrics of the weakly-supervised paper are the unsupervised study's.
 METRIC_CONFIG_DIR = "unsupervised_study_v1/metric_configs"
+# dreproduce's test of a finished stage (results/aggregate/<step>.json exists).
+stage_complete = reproduce._complete  # pylint: disable=protected-access
 
 
 def config_files(pattern, default_dir):
@@ -65,14 +67,14 @@ def draw_seed(random_state):
 
 def train_stage(train_with_gin, model_dir, config_file, bindings, overwrite, runtime):
   """Trains into model_dir unless a finished model is there (training resumes otherwise)."""
-  if overwrite or not reproduce._complete(model_dir, "train"):  # pylint: disable=protected-access
+  if overwrite or not stage_complete(model_dir, "train"):
     logging.info("Training model into %s.", model_dir)
     train_with_gin(model_dir, overwrite, [config_file], bindings, runtime=runtime)
 
 
 def visualize_stage(model_dir, output_directory, overwrite):
   visualize_dir = os.path.join(output_directory, "visualizations")
-  if overwrite or not reproduce._complete(visualize_dir, "visualize"):  # pylint: disable=protected-access
+  if overwrite or not stage_complete(visualize_dir, "visualize"):
     from dlib_torch.visualize import visualize_model  # pylint: disable=g-import-not-at-top
     visualize_model.visualize(model_dir, visualize_dir, overwrite=True)
 
@@ -81,7 +83,7 @@ def postprocess_stage(model_dir, output_directory, post_steps, overwrite):
   """Runs each plan.PostprocessStep into output_directory/postprocessed/<name>."""
   for step in post_steps:
     post_dir = os.path.join(output_directory, "postprocessed", step.name)
-    if overwrite or not reproduce._complete(post_dir, "postprocess"):  # pylint: disable=protected-access
+    if overwrite or not stage_complete(post_dir, "postprocess"):
       logging.info("Extracting representation %s into %s.", step.name, post_dir)
       postprocess.postprocess_with_gin(model_dir, post_dir, True, [step.config_file],
                                        step.bindings())
@@ -99,7 +101,7 @@ def evaluate_stage(output_directory, eval_steps, overwrite):
   for step in eval_steps:
     post_dir = os.path.join(output_directory, "postprocessed", step.post_name)
     metric_dir = os.path.join(output_directory, "metrics", step.post_name, step.metric_name)
-    if overwrite or not reproduce._complete(metric_dir, "evaluation"):  # pylint: disable=protected-access
+    if overwrite or not stage_complete(metric_dir, "evaluation"):
       logging.info("Computing metric %s on %s.", step.metric_name, step.post_name)
       evaluate.evaluate_with_gin(post_dir, metric_dir, True, [step.config_file],
                                  step.bindings())

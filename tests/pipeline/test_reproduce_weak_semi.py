@@ -1,4 +1,5 @@
 """dreproduce_weak / dreproduce_semi: folder layout, the original's seed draws and names, re-use."""
+import functools
 import json
 import os
 
@@ -12,6 +13,7 @@ from dlib_torch.tests.pipeline import helpers
 from dlib_torch.utils import aggregate_results
 from dlib_torch.utils import errors
 from dlib_torch.visualize import plotting
+from dlib_torch.visualize import visualize_model
 
 POST = resources.list_configs("tests/postprocessing/postprocess_test_configs")  # mean, sampled
 EVAL_DIR = "tests/evaluation/evaluate_test_configs/"
@@ -21,9 +23,12 @@ SEMI_MODEL = resources.config_path("tests/methods/semi_supervised/train_test.gin
 
 
 @pytest.fixture(autouse=True)
-def _no_interventional_plot(monkeypatch):
-  # The 100-panel interventional-effects figure alone takes ~15 s; the rest of
-  # the visualisation runs as without matplotlib.
+def _small_visualizations(monkeypatch):
+  # The default animations and the 100-panel interventional-effects figure take
+  # ~30 s: one short animation per kind, and the pictures drawn without matplotlib.
+  monkeypatch.setattr(visualize_model, "visualize",
+                      functools.partial(visualize_model.visualize, num_animations=1,
+                                        num_frames=2))
   monkeypatch.setattr(plotting, "available", lambda: False)
 
 
@@ -131,15 +136,14 @@ def test_semi_pipeline_seeds_validation_metrics_aggregation_and_reuse(tmp_path):
   df = aggregate_results.load_aggregated_json_results(
       os.path.join(out, "metrics", "aggregated_results.json"))
   assert len(df) == 4
-  by_dir = {os.path.relpath(path, os.path.join(out, "metrics")).split(os.sep)[:2]
-            .__str__(): (name, seed) for path, name, seed in zip(
-                df["path"], df["evaluation_config.evaluation.name"],
-                df["evaluation_config.evaluation.random_seed"])}
-  assert by_dir == {
-      str(["mean", "mig_2"]): ("'mig_2'", eval_seeds[0]),
-      str(["mean", "sap_score_2"]): ("'sap_score_2'", eval_seeds[1]),
-      str(["sampled", "mig_2"]): ("'mig_2'", eval_seeds[2]),
-      str(["sampled", "sap_score_2"]): ("'sap_score_2'", eval_seeds[3])}
+  metrics_root = os.path.join(out, "metrics")
+  by_dir = {tuple(os.path.relpath(path, metrics_root).split(os.sep)[:2]): (name, seed)
+            for path, name, seed in zip(df["path"], df["evaluation_config.evaluation.name"],
+                                        df["evaluation_config.evaluation.random_seed"])}
+  assert by_dir == {("mean", "mig_2"): ("'mig_2'", eval_seeds[0]),
+                    ("mean", "sap_score_2"): ("'sap_score_2'", eval_seeds[1]),
+                    ("sampled", "mig_2"): ("'mig_2'", eval_seeds[2]),
+                    ("sampled", "sap_score_2"): ("'sap_score_2'", eval_seeds[3])}
 
   # Re-using the model: the supervision comes from its train.gin; seeds are drawn as before.
   again = str(tmp_path / "again")
