@@ -90,7 +90,7 @@ def postprocess_stage(model_dir, output_directory, post_steps, overwrite):
 
 
 def evaluation_steps(post_steps, metric_config_files, random_state, suffix):
-  """One plan.EvaluationStep named <metric>_<suffix> per (representation, metric), seeds drawn in order."""
+  """A plan.EvaluationStep <metric>_<suffix> per (representation, metric); seeds drawn in order."""
   return [plan.EvaluationStep(post.name, "{}_{}".format(plan.config_name(path), suffix), path,
                               draw_seed(random_state))
           for post in post_steps for path in sorted(metric_config_files)]

@@ -42,7 +42,8 @@ def test_mig_on_the_labelled_set_of_the_supervised_seed(post_dir, tmp_path):
   output_dir = str(tmp_path / "mig")
   validate.validate_with_gin(post_dir, output_dir, False,
                              [resources.config_path(CONFIG_DIR + "/mig.gin")],
-                             ["validation.random_seed = 7", "validation.num_labelled_samples = 300"])
+                             ["validation.random_seed = 7",
+                              "validation.num_labelled_samples = 300"])
   # By hand: factors then observations from RandomState(7), the factors as labels, 20 bins.
   data, random_state = dummy_data.DummyData(), np.random.RandomState(7)
   factors = data.sample_factors(300, random_state)
