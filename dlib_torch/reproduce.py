@@ -16,7 +16,7 @@ from dlib_torch.postprocessing import postprocess
 from dlib_torch.utils import results
 
 
-def _complete(step_dir, step_name):
+def stage_complete(step_dir, step_name):
   return os.path.exists(os.path.join(step_dir, "results", "aggregate", step_name + ".json"))
 
 
@@ -46,12 +46,12 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
     bindings = (["model.name = '{}'".format(name), "model.model_num = {}".format(model_num)] +
                 list(model_bindings) + list(gin_bindings))
     model_dir = os.path.join(output_directory, "model")
-    if overwrite or not _complete(model_dir, "train"):
+    if overwrite or not stage_complete(model_dir, "train"):
       logging.info("Training model %d into %s.", model_num, model_dir)
       train.train_with_gin(model_dir, overwrite, [model_config_file], bindings, runtime=runtime)
 
   visualize_dir = os.path.join(output_directory, "visualizations")
-  if overwrite or not _complete(visualize_dir, "visualize"):
+  if overwrite or not stage_complete(visualize_dir, "visualize"):
     from dlib_torch.visualize import visualize_model  # pylint: disable=g-import-not-at-top
     visualize_model.visualize(model_dir, visualize_dir, overwrite=True)
 
@@ -59,7 +59,7 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
                                           study.get_eval_config_files())
   for step in post_steps:
     post_dir = os.path.join(output_directory, "postprocessed", step.name)
-    if overwrite or not _complete(post_dir, "postprocess"):
+    if overwrite or not stage_complete(post_dir, "postprocess"):
       logging.info("Postprocessing %s into %s.", step.name, post_dir)
       postprocess.postprocess_with_gin(model_dir, post_dir, True, [step.config_file],
                                        step.bindings())
@@ -68,7 +68,7 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
   for step in eval_steps:
     post_dir = os.path.join(output_directory, "postprocessed", step.post_name)
     metric_dir = os.path.join(output_directory, "metrics", step.post_name, step.metric_name)
-    if not overwrite and _complete(metric_dir, "evaluation"):
+    if not overwrite and stage_complete(metric_dir, "evaluation"):
       continue
     logging.info("Evaluating %s on %s into %s.", step.metric_name, step.post_name, metric_dir)
     try:

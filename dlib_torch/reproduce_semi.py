@@ -27,6 +27,7 @@ import os
 from absl import logging
 import numpy as np
 
+from dlib_torch import reproduce
 from dlib_torch import reproduce_weak
 from dlib_torch.config import plan
 from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
@@ -76,7 +77,7 @@ def validate_stage(output_directory, steps, overwrite):
   for step in steps:
     post_dir = os.path.join(output_directory, "postprocessed", step.post_name)
     metric_dir = os.path.join(output_directory, "validation", step.post_name, step.metric_name)
-    if overwrite or not reproduce_weak.stage_complete(metric_dir, "validation"):
+    if overwrite or not reproduce.stage_complete(metric_dir, "validation"):
       logging.info("Computing metric %s on %s.", step.metric_name, step.post_name)
       validate.validate_with_gin(post_dir, metric_dir, True, [step.config_file], step.bindings)
 
@@ -127,8 +128,8 @@ def reproduce_semi_supervised(output_directory, model_config_file_path,
     The Supervision the model was trained and validated with.
   """
   random_state = np.random.RandomState(pipeline_seed)
-  model_seed = reproduce_weak.draw_seed(random_state)
-  unsupervised_data_seed = reproduce_weak.draw_seed(random_state)
+  model_seed = plan.draw_seed(random_state)
+  unsupervised_data_seed = plan.draw_seed(random_state)
   if model_dir is None:
     model_dir = os.path.join(output_directory, "model")
     bindings = ["model.model_seed = {}".format(model_seed),

@@ -33,7 +33,6 @@ STUDY_DIR = "weakly_supervised_study"
 # The metrics of the weakly-supervised paper are the unsupervised study's.
 METRIC_CONFIG_DIR = "unsupervised_study_v1/metric_configs"
 # dreproduce's test of a finished stage (results/aggregate/<step>.json exists).
-stage_complete = reproduce._complete  # pylint: disable=protected-access
 
 
 def config_files(pattern, default_dir):
@@ -60,21 +59,16 @@ def model_name_binding(config_file):
   return "model.name = '{}'".format(plan.config_name(config_file))
 
 
-def draw_seed(random_state):
-  # int64 explicitly: the default integer type is 32 bits on some platforms.
-  return int(random_state.randint(2**32, dtype=np.int64))
-
-
 def train_stage(train_with_gin, model_dir, config_file, bindings, overwrite, runtime):
   """Trains into model_dir unless a finished model is there (training resumes otherwise)."""
-  if overwrite or not stage_complete(model_dir, "train"):
+  if overwrite or not reproduce.stage_complete(model_dir, "train"):
     logging.info("Training model into %s.", model_dir)
     train_with_gin(model_dir, overwrite, [config_file], bindings, runtime=runtime)
 
 
 def visualize_stage(model_dir, output_directory, overwrite):
   visualize_dir = os.path.join(output_directory, "visualizations")
-  if overwrite or not stage_complete(visualize_dir, "visualize"):
+  if overwrite or not reproduce.stage_complete(visualize_dir, "visualize"):
     from dlib_torch.visualize import visualize_model  # pylint: disable=g-import-not-at-top
     visualize_model.visualize(model_dir, visualize_dir, overwrite=True)
 
@@ -83,7 +77,7 @@ def postprocess_stage(model_dir, output_directory, post_steps, overwrite):
   """Runs each plan.PostprocessStep into output_directory/postprocessed/<name>."""
   for step in post_steps:
     post_dir = os.path.join(output_directory, "postprocessed", step.name)
-    if overwrite or not stage_complete(post_dir, "postprocess"):
+    if overwrite or not reproduce.stage_complete(post_dir, "postprocess"):
       logging.info("Extracting representation %s into %s.", step.name, post_dir)
       postprocess.postprocess_with_gin(model_dir, post_dir, True, [step.config_file],
                                        step.bindings())
@@ -92,7 +86,7 @@ def postprocess_stage(model_dir, output_directory, post_steps, overwrite):
 def evaluation_steps(post_steps, metric_config_files, random_state, suffix):
   """A plan.EvaluationStep <metric>_<suffix> per (representation, metric); seeds drawn in order."""
   return [plan.EvaluationStep(post.name, "{}_{}".format(plan.config_name(path), suffix), path,
-                              draw_seed(random_state))
+                              plan.draw_seed(random_state))
           for post in post_steps for path in sorted(metric_config_files)]
 
 
@@ -101,7 +95,7 @@ def evaluate_stage(output_directory, eval_steps, overwrite):
   for step in eval_steps:
     post_dir = os.path.join(output_directory, "postprocessed", step.post_name)
     metric_dir = os.path.join(output_directory, "metrics", step.post_name, step.metric_name)
-    if overwrite or not stage_complete(metric_dir, "evaluation"):
+    if overwrite or not reproduce.stage_complete(metric_dir, "evaluation"):
       logging.info("Computing metric %s on %s.", step.metric_name, step.post_name)
       evaluate.evaluate_with_gin(post_dir, metric_dir, True, [step.config_file],
                                  step.bindings())
@@ -131,7 +125,7 @@ def reproduce_weakly_supervised(output_directory, model_config_file_path,
   random_state = np.random.RandomState(pipeline_seed)
   if model_dir is None:
     model_dir = os.path.join(output_directory, "model")
-    bindings = ["model.random_seed = {}".format(draw_seed(random_state)),
+    bindings = ["model.random_seed = {}".format(plan.draw_seed(random_state)),
                 model_name_binding(model_config_file_path)] + list(gin_bindings)
     train_stage(train_weak_lib.train_with_gin, model_dir, model_config_file_path, bindings,
                 overwrite, runtime)

@@ -52,17 +52,17 @@ def make_plan(postprocess_config_files, eval_config_files, random_state=None):
   post_files = sorted(postprocess_config_files)
   eval_files = sorted(eval_config_files)
   post_steps = [
-      PostprocessStep(config_name(path), path, _draw_seed(random_state))
+      PostprocessStep(config_name(path), path, draw_seed(random_state))
       for path in post_files
   ]
   eval_steps = [
       EvaluationStep(post.name, config_name(path), path,
-                     _draw_seed(random_state))
+                     draw_seed(random_state))
       for post in post_steps for path in eval_files
   ]
   return post_steps, eval_steps
 
 
-def _draw_seed(random_state):
+def draw_seed(random_state):
   # int64 explicitly: the default integer type is 32 bits on some platforms.
   return int(random_state.randint(2**32, dtype=np.int64))

@@ -153,7 +153,8 @@ class TestOtherStudies:
 
   def test_known_studies(self):
     assert sorted(reproduce.STUDIES) == [
-        "fairness_study_v1", "test", "unsupervised_study_v1"]
+        "fairness_study_v1", "quickstart", "semi_supervised_study", "test",
+        "unsupervised_study_v1", "weakly_supervised_study"]
     assert reproduce.get_study("test") is reproduce.STUDIES["test"]
     with pytest.raises(errors.UserError, match="unsupervised_study_v1"):
       reproduce.get_study("no_such_study")
@@ -380,3 +381,35 @@ class TestGinParsing:
     with _parsed("dlib_torch.postprocessing.postprocess",
                  [resources.config_path(relative)], bindings):
       assert gin.query_parameter("postprocess.random_seed") == 1
+
+
+class TestQuickstart:
+
+  def test_model_configs_are_the_study_s_offline_and_short(self):
+    quick = reproduce.get_study("quickstart")
+    study = reproduce.get_study("unsupervised_study_v1")
+    for model_num, dataset in [(42, "'procedural_dsprites'"), (1800, "'procedural_color_dsprites'"),
+                               (7200, "'smallnorb'"), (12599, "'procedural_shapes3d'")]:
+      bindings, config_file = quick.get_model_config(model_num)
+      original, original_file = study.get_model_config(model_num)
+      assert config_file == original_file
+      assert bindings[0] == "dataset.name = " + dataset
+      assert bindings[1:-2] == original[1:]
+      assert bindings[-2:] == ["model.training_steps = 300", "model.eval_steps = 100"]
+
+  def test_metric_configs_are_the_study_s_at_a_tenth(self):
+    quick = reproduce.get_study("quickstart").get_eval_config_files()
+    full = reproduce.get_study("unsupervised_study_v1").get_eval_config_files()
+    assert [os.path.basename(p) for p in quick] == [os.path.basename(p) for p in full]
+    for quick_file, full_file in zip(quick, full):
+      with open(quick_file) as f:
+        quick_lines = [l for l in f.read().splitlines() if " = " in l]
+      with open(full_file) as f:
+        full_lines = [l for l in f.read().splitlines() if " = " in l]
+      assert len(quick_lines) == len(full_lines)
+      for q, o in zip(quick_lines, full_lines):
+        if q != o:
+          key, value = o.split(" = ")
+          expected = {"10000": "1000", "5000": "500",
+                      "[10, 100, 1000, 10000]": "[10, 100, 1000]"}[value]
+          assert q == "{} = {}".format(key, expected)
