@@ -16,7 +16,7 @@ from dlib_torch.evaluation.metrics import utils
 
 # Below this many training points the fits run in this process: starting
 # workers would cost more than the fits.
-_MIN_POINTS_FOR_PROCESSES = 2000
+_MIN_POINTS_FOR_PROCESSES = 500
 # Tree splitters seed themselves with one randint(0, _RAND_R_MAX) each.
 _RAND_R_MAX = 2**31 - 1
 
