@@ -55,7 +55,7 @@ def write_json(path, obj):
   """Writes obj as indented JSON (NaN/Infinity as simplejson writes them)."""
   def writer(tmp):
     with open(tmp, "w") as f:
-      simplejson.dump(obj, f, indent=2, cls=_NumpyEncoder, ignore_nan=False)
+      simplejson.dump(obj, f, indent=2, cls=_NumpyEncoder, ignore_nan=False, allow_nan=True)
   write_with(path, writer)
 
 

@@ -78,3 +78,12 @@ def test_failed_staged_directory_leaves_the_target_untouched(tmp_path):
       raise RuntimeError("step failed")
   assert not target.exists()
   assert os.listdir(tmp_path) == []
+
+
+def test_nan_and_infinity_are_written_as_the_original_wrote_them(tmp_path):
+  path = str(tmp_path / "r.json")
+  atomic_io.write_json(path, {"discrete_mig": float("nan"), "x": np.float64("inf")})
+  text = open(path).read()
+  assert "NaN" in text and "Infinity" in text
+  loaded = atomic_io.read_json(path)
+  assert np.isnan(loaded["discrete_mig"]) and loaded["x"] == float("inf")
