@@ -1,5 +1,9 @@
 """Replays every parity case computed with the original disentanglement_lib."""
 import hashlib
+import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -10,11 +14,32 @@ _DATA = parity.load()
 _INPUTS = _DATA["inputs"]
 
 
+# With 100 training points LogisticRegressionCV picks C = 1e4 and lbfgs stops
+# unconverged after 100 iterations, where the last bits of the BLAS kernel
+# decide some predictions. The original's numbers come from OpenBLAS's AVX2
+# (Haswell) kernels; on AVX-512 machines these cases are replayed with them.
+_BLAS_SENSITIVE = "downstream_task_logistic_regression/"
+_REPLAY = ("import json, sys; from dlib_torch.tests.evaluation.metrics import parity; "
+           "data = parity.load(); case = [c for c in data['cases'] if c['case_id'] == sys.argv[1]][0]; "
+           "print(json.dumps(parity.run_case(case, data['inputs'])))")
+
+
+def _run_with_haswell_kernels(case):
+  env = dict(os.environ, OPENBLAS_CORETYPE="Haswell")
+  completed = subprocess.run([sys.executable, "-c", _REPLAY, case["case_id"]], env=env,
+                             capture_output=True, text=True, check=True, timeout=900)
+  return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.parametrize("case", _DATA["cases"], ids=lambda c: c["case_id"])
 def test_case(case):
   if parity.library_function(case) is None:
     pytest.skip("{} is not written yet".format(case["library_function"]))
-  parity.assert_matches(case, parity.run_case(case, _INPUTS))
+  if case["case_id"].startswith(_BLAS_SENSITIVE):
+    results = _run_with_haswell_kernels(case)
+  else:
+    results = parity.run_case(case, _INPUTS)
+  parity.assert_matches(case, results)
 
 
 class TestInputs:
