@@ -7,9 +7,17 @@ machines (issue 2): the original on TensorFlow 23.8 steps/s (0.70 of the
 matmul rate), plain PyTorch eager 13.4 (0.40), channels-last 17.6.
 Targets: float32 >= 0.85 of the matmul rate; bf16 >= 2x the float32 rate.
 
-  python benchmarks/train_step.py [--seconds 10] [--device cpu] [--method vae ...]
+The matmul rate, float32 and bf16 steps are timed in interleaved windows over
+several rounds and the ratios are medians of per-round ratios, so a machine
+whose load changes during the run (shared CPUs) still gives comparable
+figures; the load average is printed before and after.
+
+  python benchmarks/train_step.py [--seconds 10] [--rounds 5] [--threads N]
+      [--device cpu] [--method vae ...]
 """
 import argparse
+import os
+import statistics
 import time
 
 import gin
@@ -87,44 +95,72 @@ def step_flops(model, optimizers, device):
   return counter.get_total_flops()
 
 
-def steps_per_second(model, optimizers, device, precision, seconds):
-  rs = np.random.RandomState(0)
-  batch = torch.from_numpy((rs.rand(64, 64, 64, 1) > 0.5).astype(np.float32)).to(device)
-  generator = torch.Generator(device=device).manual_seed(0)
-  for _ in range(3):  # Warm-up (allocator, oneDNN primitive caches).
-    with devices.autocast(device, precision):
-      model.train_step(batch, 0, optimizers, generator)
-  _sync(device)
-  count, start = 0, time.perf_counter()
-  while time.perf_counter() - start < seconds:
-    with devices.autocast(device, precision):
-      model.train_step(batch, count, optimizers, generator)
-    count += 1
-  _sync(device)
-  return count / (time.perf_counter() - start)
+class StepTimer:
+  """Times training steps of one model at one precision, window by window."""
+
+  def __init__(self, model, optimizers, device, precision):
+    self.model, self.optimizers = model, optimizers
+    self.device, self.precision = device, precision
+    rs = np.random.RandomState(0)
+    self.batch = torch.from_numpy(
+        (rs.rand(64, 64, 64, 1) > 0.5).astype(np.float32)).to(device)
+    self.generator = torch.Generator(device=device).manual_seed(0)
+    self.count = 0
+    self.steps_per_second(0.0)  # Warm-up (allocator, oneDNN primitive caches).
+
+  def steps_per_second(self, seconds):
+    """Steps/s over a window of about `seconds` (at least 3 steps)."""
+    steps, start = 0, time.perf_counter()
+    while steps < 3 or time.perf_counter() - start < seconds:
+      with devices.autocast(self.device, self.precision):
+        self.model.train_step(self.batch, self.count, self.optimizers, self.generator)
+      steps += 1
+      self.count += 1
+    _sync(self.device)
+    return steps / (time.perf_counter() - start)
+
+
+def _load():
+  try:
+    return "load average {:.2f}".format(os.getloadavg()[0])
+  except OSError:
+    return "load average unknown"
 
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--seconds", type=float, default=10.0)
+  parser.add_argument("--seconds", type=float, default=10.0,
+                      help="timed seconds per method and precision, over all rounds")
+  parser.add_argument("--rounds", type=int, default=5)
+  parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
   parser.add_argument("--device", default="auto")
   parser.add_argument("--method", nargs="*", default=["vae"], choices=sorted(METHODS))
   args = parser.parse_args()
   device = devices.resolve_device(args.device)
-  print("device: {} ({} threads)".format(device, torch.get_num_threads()))
-  rate = matmul_rate(device, args.seconds / 2)
-  print("float32 matmul rate: {:.2f} GFLOP/s".format(rate / 1e9))
+  if args.threads:
+    torch.set_num_threads(args.threads)
+  print("device: {} ({} threads), {}".format(device, torch.get_num_threads(), _load()))
+  window = args.seconds / args.rounds
   reference = None
   for method in args.method:
     model, optimizers = build(method, device)
     flops = step_flops(model, optimizers, device)
-    fp32 = steps_per_second(model, optimizers, device, "float32", args.seconds)
-    bf16 = steps_per_second(model, optimizers, device, "bf16", args.seconds)
-    reference = reference or fp32
-    print("{:14s} float32 {:7.2f} steps/s  ({:.2f} of matmul rate, {:.2f} GFLOP/step)  "
-          "bf16 {:7.2f} steps/s ({:.2f}x float32)  step cost vs vae {:.2f}x".format(
-              method, fp32, fp32 * flops / rate, flops / 1e9, bf16, bf16 / fp32,
-              reference / fp32))
+    timers = [StepTimer(model, optimizers, device, p) for p in ("float32", "bf16")]
+    rates, fp32, bf16 = [], [], []
+    for _ in range(args.rounds):
+      rates.append(matmul_rate(device, window / 2))
+      fp32.append(timers[0].steps_per_second(window))
+      bf16.append(timers[1].steps_per_second(window))
+    fraction = statistics.median(f * flops / r for f, r in zip(fp32, rates))
+    speedup = statistics.median(b / f for b, f in zip(bf16, fp32))
+    reference = reference or statistics.median(fp32)
+    print("{:14s} float32 {:7.2f} steps/s  ({:.2f} of matmul rate {:.1f} GFLOP/s, "
+          "{:.2f} GFLOP/step)  bf16 {:7.2f} steps/s ({:.2f}x float32)  "
+          "step cost vs vae {:.2f}x".format(
+              method, statistics.median(fp32), fraction, statistics.median(rates) / 1e9,
+              flops / 1e9, statistics.median(bf16), speedup,
+              reference / statistics.median(fp32)))
+  print(_load())
 
 
 if __name__ == "__main__":
