@@ -13,6 +13,8 @@ from dlib_torch.config import plan
 from dlib_torch.evaluation import evaluate
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.postprocessing import postprocess
+from dlib_torch.utils import errors
+from dlib_torch.visualize import visualize_model
 from dlib_torch.utils import results
 
 
@@ -25,7 +27,7 @@ def _unknown_configurable(exc):
 
 
 def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bindings=(),
-                    overwrite=False, runtime=None):
+                    overwrite=False, runtime=None, metric_names=None):
   """Runs every stage for model `model_num` of `study` into output_directory.
 
   Args:
@@ -36,10 +38,23 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
     gin_bindings: extra bindings applied after the study's model bindings.
     overwrite: redo finished stages instead of skipping them.
     runtime: train.Runtime for the training stage.
+    metric_names: only these metric configs (by name) are evaluated; None means all.
+      Seeds are those of the whole plan, so a metric's result does not depend on
+      which others are run.
 
   Returns:
     The list of metric folders that were skipped because the metric is not available.
   """
+  post_steps, eval_steps = plan.make_plan(study.get_postprocess_config_files(),
+                                          study.get_eval_config_files())
+  if metric_names is not None:
+    known = {step.metric_name for step in eval_steps}
+    unknown = sorted(set(metric_names) - known)
+    if unknown:
+      raise errors.UserError("Unknown metric(s) {}; the study has {}.".format(
+          ", ".join(unknown), ", ".join(sorted(known))))
+    eval_steps = [step for step in eval_steps if step.metric_name in metric_names]
+
   if model_dir is None:
     model_bindings, model_config_file = study.get_model_config(model_num)
     name = os.path.basename(model_config_file).replace(".gin", "")
@@ -52,11 +67,8 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
 
   visualize_dir = os.path.join(output_directory, "visualizations")
   if overwrite or not stage_complete(visualize_dir, "visualize"):
-    from dlib_torch.visualize import visualize_model  # pylint: disable=g-import-not-at-top
     visualize_model.visualize(model_dir, visualize_dir, overwrite=True)
 
-  post_steps, eval_steps = plan.make_plan(study.get_postprocess_config_files(),
-                                          study.get_eval_config_files())
   for step in post_steps:
     post_dir = os.path.join(output_directory, "postprocessed", step.name)
     if overwrite or not stage_complete(post_dir, "postprocess"):

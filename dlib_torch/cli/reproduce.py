@@ -22,6 +22,8 @@ flags.DEFINE_boolean("only_print", False, "Only print the configuration of the m
 flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings for training, applied after "
                           "the study's (repeatable).")
 flags.DEFINE_boolean("overwrite", False, "Redo finished stages instead of skipping them.")
+flags.DEFINE_list("metrics", None, "Evaluate only these metric configs (comma-separated names, "
+                  "e.g. mig,dci); their seeds are the same as in a full run.")
 common.define_runtime_flags()
 
 
@@ -48,7 +50,7 @@ def main(unused_argv):
   output_directory = output_directory.format(model_num=str(FLAGS.model_num), study=FLAGS.study)
   skipped = reproduce.reproduce_model(study, FLAGS.model_num, output_directory, FLAGS.model_dir,
                                       FLAGS.gin_bindings, FLAGS.overwrite,
-                                      common.runtime_from_flags())
+                                      common.runtime_from_flags(), FLAGS.metrics)
   logging.info("Done: %s (%d metrics skipped).", output_directory, len(skipped))
 
 
