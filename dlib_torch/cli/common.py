@@ -99,6 +99,43 @@ def train_main(train_with_gin):
   return main
 
 
+def define_pipeline_flags(study_dir, supervised):
+  """The flags of the original's weakly/semi-supervised reproduce pipelines.
+
+  Both pipelines take the same flags; the weak one accepts the supervision
+  and validation flags but ignores them, as the original did.
+  """
+  unused = "" if supervised else " Unused by this pipeline (as in the original)."
+  flags.DEFINE_string("output_directory", None, "Output directory of the pipeline.")
+  flags.DEFINE_string("model_dir", None, "Output directory of an earlier run whose model/ is "
+                      "used; training is then skipped.")
+  flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings for training (repeatable).")
+  flags.DEFINE_string("gin_model_config_dir", None, "Folder of the model config (default: the "
+                      "shipped {}/model_configs).".format(study_dir))
+  flags.DEFINE_string("gin_model_config_name", "shared.gin", "File name of the model config.")
+  flags.DEFINE_string("gin_postprocess_config_glob", None, "Glob of the postprocessing configs "
+                      "(default: the shipped {}/postprocess_configs/*.gin).".format(study_dir))
+  flags.DEFINE_string("gin_evaluation_config_glob", None, "Glob of the metric configs (default: "
+                      "the shipped unsupervised_study_v1/metric_configs/*.gin).")
+  flags.DEFINE_string("gin_validation_config_glob", None, "Glob of the validation configs "
+                      "(default: the shipped {}/validation_configs/*.gin).".format(study_dir) +
+                      unused)
+  flags.DEFINE_integer("pipeline_seed", None, "Seed the pipeline draws its seeds from "
+                       "(default: random).")
+  flags.DEFINE_integer("eval_seed", None, "Seed of the evaluation seeds (default: random)." +
+                       unused)
+  flags.DEFINE_boolean("overwrite", False, "Redo finished stages instead of skipping them.")
+  flags.DEFINE_integer("supervised_seed", None, "Seed of the labelled set (training and "
+                       "validation)." + unused)
+  flags.DEFINE_integer("num_labelled_samples", None, "Number of labelled samples." + unused)
+  flags.DEFINE_float("train_percentage", None,
+                     "Share of the labelled samples used for training." + unused)
+  flags.DEFINE_string("labeller_fn", None,
+                      "Labeller of the labelled set, e.g. @perfect_labeller." + unused)
+  flags.mark_flag_as_required("output_directory")
+  define_runtime_flags()
+
+
 def define_runtime_flags():
   """Flags of how training runs: device, precision, checkpoint interval."""
   flags.DEFINE_string("device", "auto", "Torch device: auto (CUDA if present, else CPU), cpu, "

@@ -17,30 +17,7 @@ from dlib_torch import reproduce_weak
 from dlib_torch.cli import common
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("output_directory", None, "Output directory of the pipeline.")
-flags.DEFINE_string("model_dir", None, "Output directory of an earlier run whose model/ is "
-                    "used; training is then skipped.")
-flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings for training (repeatable).")
-flags.DEFINE_string("gin_model_config_dir", None, "Folder of the model config (default: the "
-                    "shipped semi_supervised_study/model_configs).")
-flags.DEFINE_string("gin_model_config_name", "shared.gin", "File name of the model config.")
-flags.DEFINE_string("gin_postprocess_config_glob", None, "Glob of the postprocessing configs "
-                    "(default: the shipped semi_supervised_study/postprocess_configs/*.gin).")
-flags.DEFINE_string("gin_evaluation_config_glob", None, "Glob of the metric configs (default: "
-                    "the shipped unsupervised_study_v1/metric_configs/*.gin).")
-flags.DEFINE_string("gin_validation_config_glob", None, "Glob of the validation configs "
-                    "(default: the shipped semi_supervised_study/validation_configs/*.gin).")
-flags.DEFINE_integer("pipeline_seed", None, "Seed of the model, data and postprocessing seeds "
-                     "(default: random).")
-flags.DEFINE_integer("eval_seed", None, "Seed of the evaluation seeds (default: random).")
-flags.DEFINE_boolean("overwrite", False, "Redo finished stages instead of skipping them.")
-flags.DEFINE_integer("supervised_seed", None, "Seed of the labelled set (training and "
-                     "validation).")
-flags.DEFINE_integer("num_labelled_samples", None, "Number of labelled samples.")
-flags.DEFINE_float("train_percentage", None, "Share of the labelled samples used for training.")
-flags.DEFINE_string("labeller_fn", None, "Labeller of the labelled set, e.g. @perfect_labeller.")
-flags.mark_flag_as_required("output_directory")
-common.define_runtime_flags()
+common.define_pipeline_flags("semi_supervised_study", supervised=True)
 
 
 def main(unused_argv):

@@ -14,27 +14,7 @@ from dlib_torch import reproduce_weak
 from dlib_torch.cli import common
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("output_directory", None, "Output directory of the pipeline.")
-flags.DEFINE_string("model_dir", None, "Output directory of an earlier run whose model/ is "
-                    "used; training is then skipped.")
-flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings for training (repeatable).")
-flags.DEFINE_string("gin_model_config_dir", None, "Folder of the model config (default: the "
-                    "shipped weakly_supervised_study/model_configs).")
-flags.DEFINE_string("gin_model_config_name", "shared.gin", "File name of the model config.")
-flags.DEFINE_string("gin_postprocess_config_glob", None, "Glob of the postprocessing configs "
-                    "(default: the shipped weakly_supervised_study/postprocess_configs/*.gin).")
-flags.DEFINE_string("gin_evaluation_config_glob", None, "Glob of the metric configs (default: "
-                    "the shipped unsupervised_study_v1/metric_configs/*.gin).")
-flags.DEFINE_string("gin_validation_config_glob", None, "Unused (as in the original).")
-flags.DEFINE_integer("pipeline_seed", None, "Seed of all the pipeline's seeds (default: random).")
-flags.DEFINE_integer("eval_seed", None, "Unused (as in the original).")
-flags.DEFINE_boolean("overwrite", False, "Redo finished stages instead of skipping them.")
-flags.DEFINE_integer("supervised_seed", None, "Unused (as in the original).")
-flags.DEFINE_integer("num_labelled_samples", None, "Unused (as in the original).")
-flags.DEFINE_float("train_percentage", None, "Unused (as in the original).")
-flags.DEFINE_string("labeller_fn", None, "Unused (as in the original).")
-flags.mark_flag_as_required("output_directory")
-common.define_runtime_flags()
+common.define_pipeline_flags("weakly_supervised_study", supervised=False)
 
 
 def main(unused_argv):
