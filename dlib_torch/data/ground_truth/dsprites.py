@@ -64,7 +64,7 @@ class DSpritesFile:
     return np.unpackbits(self.bits[indices], axis=-1)
 
 
-class DSprites(ground_truth_data.GroundTruthData):
+class DSprites(ground_truth_data.StateSpaceData):
   """dSprites: a white sprite on black, 64x64x1, float32.
 
   Exposed factors (dsprites_full): shape (3), scale (6), orientation (40),
@@ -83,26 +83,9 @@ class DSprites(ground_truth_data.GroundTruthData):
                                                     self.latent_factor_indices)
 
   @property
-  def observations_draw_random(self):
-    # Drawing a nuisance factor with one value consumes nothing.
-    return any(self.factor_sizes[i] > 1
-               for i in self.state_space.observation_factor_indices)
-
-  @property
-  def num_factors(self):
-    return self.state_space.num_latent_factors
-
-  @property
   def factors_num_values(self):
     # As the original: the nominal sizes, even if the file's differ.
     return [self.full_factor_sizes[i] for i in self.latent_factor_indices]
-
-  @property
-  def observation_shape(self):
-    return self.data_shape
-
-  def sample_factors(self, num, random_state):
-    return self.state_space.sample_latent_factors(num, random_state)
 
   def sample_observations_from_factors(self, factors, random_state):
     return self.sample_observations_from_factors_no_color(factors, random_state)

@@ -42,3 +42,28 @@ class GroundTruthData:
   def sample_observations(self, num, random_state):
     """Samples a batch of observations (factors are drawn and discarded)."""
     return self.sample(num, random_state)[1]
+
+
+class StateSpaceData(GroundTruthData):
+  """A data set whose factors live in a `util.SplitDiscreteStateSpace`.
+
+  Subclasses set `factor_sizes` (all factors, exposed or not), `data_shape`
+  and `state_space`; the exposed factors are sampled from the state space
+  and the others (nuisance factors) are drawn when rendering.
+  """
+
+  @property
+  def observations_draw_random(self):
+    # Drawing a nuisance factor with one value consumes nothing.
+    return any(self.factor_sizes[i] > 1 for i in self.state_space.observation_factor_indices)
+
+  @property
+  def num_factors(self):
+    return self.state_space.num_latent_factors
+
+  @property
+  def observation_shape(self):
+    return self.data_shape
+
+  def sample_factors(self, num, random_state):
+    return self.state_space.sample_latent_factors(num, random_state)

@@ -10,7 +10,7 @@ from dlib_torch.data.ground_truth import ground_truth_data
 from dlib_torch.data.ground_truth import util
 
 
-class ImageArrayData(ground_truth_data.GroundTruthData):
+class ImageArrayData(ground_truth_data.StateSpaceData):
   """A data set whose image array has one row per full factor configuration.
 
   Subclasses call `_set_images` in `__init__` and define `_to_observations`.
@@ -33,23 +33,8 @@ class ImageArrayData(ground_truth_data.GroundTruthData):
       self.index = util.StateSpaceAtomIndex(self.factor_sizes, features)
 
   @property
-  def observations_draw_random(self):
-    return any(self.factor_sizes[i] > 1 for i in self.state_space.observation_factor_indices)
-
-  @property
-  def num_factors(self):
-    return self.state_space.num_latent_factors
-
-  @property
   def factors_num_values(self):
     return [self.factor_sizes[i] for i in self.latent_factor_indices]
-
-  @property
-  def observation_shape(self):
-    return self.data_shape
-
-  def sample_factors(self, num, random_state):
-    return self.state_space.sample_latent_factors(num, random_state)
 
   def sample_observations_from_factors(self, factors, random_state):
     all_factors = self.state_space.sample_all_factors(factors, random_state)
