@@ -4,6 +4,9 @@ A study maps a model number to the gin file and bindings that train that
 model, and lists the gin files of the representations (postprocessing) and
 metrics every model is evaluated with. `dreproduce` prints and runs them.
 """
+from dlib_torch.config import resources
+from dlib_torch.utils import errors
+from dlib_torch.utils import hyperparams as h
 
 
 class Study(object):
@@ -47,3 +50,34 @@ class Study(object):
     print("--")
     for path in self.get_eval_config_files():
       print(path)
+
+
+def conv_architecture():
+  """The studies' architecture: conv encoder and deconv decoder, as a one-element sweep."""
+  return h.zipit([
+      h.fixed("encoder.encoder_fn", "@conv_encoder", length=1),
+      h.fixed("decoder.decoder_fn", "@deconv_decoder", length=1),
+  ])
+
+
+class SweepStudy(Study):
+  """A study whose model n trains with `<config_dir>/model_configs/shared.gin` and the
+  bindings of configuration n of `configs()` (a sweep)."""
+
+  # Folder of the study's gin files inside dlib_torch.configs.
+  config_dir = None
+
+  def configs(self):
+    """All model configurations; the list index is the model number."""
+    raise NotImplementedError()
+
+  def get_model_config(self, model_num=0):
+    configs = self.configs()
+    if not 0 <= model_num < len(configs):
+      raise errors.UserError("Study {!r} has models 0 to {}; got model_num={}.".format(
+          self.config_dir, len(configs) - 1, model_num))
+    return (h.to_bindings(configs[model_num]),
+            resources.config_path(self.config_dir + "/model_configs/shared.gin"))
+
+  def get_postprocess_config_files(self):
+    return resources.list_configs(self.config_dir + "/postprocess_configs")

@@ -7,7 +7,6 @@ the product in that nesting (data set slowest, seed fastest).
 """
 from dlib_torch.config import resources
 from dlib_torch.config import study
-from dlib_torch.utils import errors
 from dlib_torch.utils import hyperparams as h
 
 
@@ -67,36 +66,21 @@ def _dip_vae(dip_type, lambda_d_factor):
 
 def get_config():
   """All model configurations; the list index is the model number."""
-  architecture = h.zipit([
-      h.fixed("encoder.encoder_fn", "@conv_encoder", length=1),
-      h.fixed("decoder.decoder_fn", "@deconv_decoder", length=1),
-  ])
   return h.product([
       get_datasets(),
-      architecture,
+      study.conv_architecture(),
       get_default_models(),
       get_seeds(50),
   ])
 
 
-class UnsupervisedStudyV1(study.Study):
+class UnsupervisedStudyV1(study.SweepStudy):
   """Trains with model_configs/shared.gin plus the model's sweep bindings."""
 
-  # Folder of this study's gin files inside dlib_torch.configs.
   config_dir = "unsupervised_study_v1"
 
-  def get_model_config(self, model_num=0):
-    configs = get_config()
-    if not 0 <= model_num < len(configs):
-      raise errors.UserError(
-          "Study {!r} has models 0 to {}; got model_num={}.".format(
-              self.config_dir, len(configs) - 1, model_num))
-    model_config_file = resources.config_path(
-        self.config_dir + "/model_configs/shared.gin")
-    return h.to_bindings(configs[model_num]), model_config_file
-
-  def get_postprocess_config_files(self):
-    return resources.list_configs(self.config_dir + "/postprocess_configs")
+  def configs(self):
+    return get_config()
 
   def get_eval_config_files(self):
     return resources.list_configs(self.config_dir + "/metric_configs")

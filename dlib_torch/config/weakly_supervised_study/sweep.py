@@ -13,7 +13,6 @@ the unsupervised scores (the original's weak pipeline skips them).
 from dlib_torch.config import resources
 from dlib_torch.config import study
 from dlib_torch.config.unsupervised_study_v1 import sweep as unsupervised_sweep
-from dlib_torch.utils import errors
 from dlib_torch.utils import hyperparams as h
 
 BETAS = [1., 2., 4., 6., 8., 16.]
@@ -42,29 +41,17 @@ def get_models():
 
 
 def get_config():
-  architecture = h.zipit([
-      h.fixed("encoder.encoder_fn", "@conv_encoder", length=1),
-      h.fixed("decoder.decoder_fn", "@deconv_decoder", length=1),
-  ])
-  return h.product([get_datasets(), architecture, get_dynamics(), get_models(),
+  return h.product([get_datasets(), study.conv_architecture(), get_dynamics(), get_models(),
                     unsupervised_sweep.get_seeds(10)])
 
 
-class WeaklySupervisedStudy(study.Study):
+class WeaklySupervisedStudy(study.SweepStudy):
   """Trains model_configs/shared.gin plus the model's sweep bindings."""
 
   config_dir = "weakly_supervised_study"
 
-  def get_model_config(self, model_num=0):
-    configs = get_config()
-    if not 0 <= model_num < len(configs):
-      raise errors.UserError("Study {!r} has models 0 to {}; got model_num={}.".format(
-          self.config_dir, len(configs) - 1, model_num))
-    return (h.to_bindings(configs[model_num]),
-            resources.config_path(self.config_dir + "/model_configs/shared.gin"))
-
-  def get_postprocess_config_files(self):
-    return resources.list_configs(self.config_dir + "/postprocess_configs")
+  def configs(self):
+    return get_config()
 
   def get_eval_config_files(self):
     return [path for path in resources.list_configs("unsupervised_study_v1/metric_configs")
