@@ -16,7 +16,8 @@ import gin
 from dlib_torch.utils import atomic_io
 
 
-def update_result_directory(result_dir, step_name, results_dict, old_result_dir=None):
+def update_result_directory(result_dir, step_name, results_dict, old_result_dir=None,
+                            extra_config=""):
   """Adds the results of a step to a results folder.
 
   Args:
@@ -24,13 +25,15 @@ def update_result_directory(result_dir, step_name, results_dict, old_result_dir=
     step_name: "train", "postprocess", "evaluation", ...
     results_dict: the step's results; a "uuid" entry is added.
     old_result_dir: a results folder whose content is copied in first.
+    extra_config: gin text appended to the operative config (bindings the
+      step read without calling their configurable).
   """
   if old_result_dir is not None:
     copydir(old_result_dir, result_dir)
   results_dict = dict(results_dict)
   results_dict["uuid"] = str(uuid.uuid4())
   gin_path = os.path.join(result_dir, "gin", "{}.gin".format(step_name))
-  atomic_io.write_text(gin_path, gin.operative_config_str())
+  atomic_io.write_text(gin_path, gin.operative_config_str() + extra_config)
   atomic_io.write_json(
       os.path.join(result_dir, "json", "{}_config.json".format(step_name)), gin_dict(gin_path))
   atomic_io.write_json(

@@ -4,7 +4,8 @@ The gin bindings are the original's (`evaluation.evaluation_fn = @udr_sklearn`,
 `evaluation.random_seed`, `dataset.name`). They bind the `evaluation`
 configurable of dlib_torch.evaluation.evaluate; a second configurable of that
 name here would make every `evaluation.*` binding ambiguous for gin, so
-`evaluate` reads those bindings itself.
+`evaluate` reads those bindings itself and adds them to the recorded
+evaluation.gin, where the original's operative config has them.
 """
 import os
 import time
@@ -77,7 +78,16 @@ def evaluate(model_dirs, output_dir, evaluation_fn=None, random_seed=None,
     results_dict["elapsed_time"] = time.time() - start
     results.update_result_directory(
         os.path.join(staging, "results"), "evaluation", results_dict,
-        old_result_dir=os.path.join(model_dirs[0], "results"))
+        old_result_dir=os.path.join(model_dirs[0], "results"),
+        extra_config=_evaluation_section())
+
+
+def _evaluation_section():
+  """The `evaluation.*` section of the parsed gin config, as operative-config text."""
+  for section in gin.config_str().split("\n\n"):
+    if section.startswith("# Parameters for evaluation:"):
+      return "\n" + section.strip() + "\n"
+  return ""
 
 
 def _mean_and_kl_function(gaussian_encoder):

@@ -65,6 +65,9 @@ def test_evaluate_two_models(tmp_path, config):
     np.testing.assert_array_equal(raw[0, 1, 3, :], 0.)
     np.testing.assert_array_equal(raw[0, 1, :, 3], 0.)
   assert scores["evaluation_config.dataset.name"] == "'dummy_data'"
+  # The evaluation.* bindings are recorded, as in the original's operative config.
+  assert scores["evaluation_config.evaluation.evaluation_fn"] == "@udr_sklearn"
+  assert scores["evaluation_config.evaluation.random_seed"] == "0"
   # The first model's results folder is carried over.
   assert os.path.exists(os.path.join(output_dir, "results", "gin", "train.gin"))
 
