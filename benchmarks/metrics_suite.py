@@ -56,8 +56,11 @@ class _Encoder(torch.nn.Module):
         torch.randn(channels * 64, 10, generator=generator) / 8., requires_grad=False)
 
   def forward(self, x):
-    pooled = torch.nn.functional.avg_pool2d(x.permute(0, 3, 1, 2), 8)
-    return torch.tanh(pooled.reshape(x.shape[0], -1) @ self.weight)
+    n, channels = x.shape[0], x.shape[3]
+    # The pooling as a reshaped mean: avg_pool2d on NHWC input is ~3x slower on
+    # CPU, and the stand-in should not dominate what the suite's own code costs.
+    pooled = x.reshape(n, 8, 8, 8, 8, channels).mean(dim=(2, 4))
+    return torch.tanh(pooled.permute(0, 3, 1, 2).reshape(n, -1) @ self.weight)
 
 
 class _SquaresData:
