@@ -10,7 +10,6 @@ from absl import logging
 import gin
 import numpy as np
 import scipy.stats
-from sklearn import ensemble
 
 from dlib_torch.evaluation.metrics import utils
 
@@ -83,7 +82,7 @@ def compute_importance_gbt(x_train, y_train, x_test, y_test):
   Returns:
     The importance matrix, the mean train accuracy and the mean test accuracy.
   """
-  models = utils.fit_per_factor(ensemble.GradientBoostingClassifier,
+  models = utils.fit_per_factor(utils.gradient_boosting_classifier,
                                 x_train.T, y_train)
   importance_matrix = np.stack(
       [np.abs(model.feature_importances_) for model in models], axis=1)

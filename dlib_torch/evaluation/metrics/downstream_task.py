@@ -12,6 +12,7 @@ from sklearn import ensemble
 from sklearn import linear_model
 import threadpoolctl
 
+from dlib_torch.evaluation.metrics import presorted_boosting
 from dlib_torch.evaluation.metrics import utils
 
 # Below this many training points the fits run in this process: starting
@@ -170,7 +171,9 @@ def _global_draws(estimator, y):
   if isinstance(estimator, linear_model.LogisticRegressionCV):
     # lbfgs and unshuffled folds draw nothing.
     return 0 if estimator.solver == "lbfgs" else None
-  if (type(estimator) is ensemble.GradientBoostingClassifier and  # pylint: disable=unidiomatic-typecheck
+  # The presorted estimator draws exactly what sklearn's draws.
+  if (type(estimator) in (ensemble.GradientBoostingClassifier,  # pylint: disable=unidiomatic-typecheck
+                          presorted_boosting.PresortedGradientBoostingClassifier) and
       estimator.random_state is None and estimator.subsample == 1.0 and
       estimator.n_iter_no_change is None and estimator.init is None):
     # One tree per stage for two classes, one per class otherwise; each tree's

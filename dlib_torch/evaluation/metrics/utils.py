@@ -9,10 +9,11 @@ import math
 import gin
 import joblib
 import numpy as np
-from sklearn import ensemble
 from sklearn import linear_model
 from sklearn import model_selection
 import threadpoolctl
+
+from dlib_torch.evaluation.metrics import presorted_boosting
 
 # Observations are handed to the representation function in chunks of about
 # this many bytes rather than one sampling batch at a time: a model evaluates
@@ -210,8 +211,9 @@ def logistic_regression_cv():
 
 @gin.configurable("gradient_boosting_classifier")
 def gradient_boosting_classifier():
-  """scikit-learn's GradientBoostingClassifier with every default (unseeded)."""
-  return ensemble.GradientBoostingClassifier()
+  """scikit-learn's GradientBoostingClassifier with every default (unseeded),
+  fitted with presorted features (the same trees, much faster)."""
+  return presorted_boosting.PresortedGradientBoostingClassifier()
 
 
 def _fit_with_global_seed(estimator, x, y, seed):
