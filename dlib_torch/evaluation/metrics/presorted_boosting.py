@@ -42,7 +42,8 @@ _VERIFIED_SKLEARN = "1.9."
 # Parameters that may differ from sklearn's defaults (all others must not).
 _FREE_PARAMS = ("n_estimators", "learning_rate", "max_depth", "random_state")
 _RAND_R_MAX = 2**31 - 1
-_FEATURE_THRESHOLD = 1e-7
+# A float32 in sklearn, added to float32 values in float32 arithmetic.
+_FEATURE_THRESHOLD = np.float32(1e-7)
 _EPSILON = float(np.finfo(np.float64).eps)
 _TREE_LEAF = -1
 _TREE_UNDEFINED = -2
@@ -353,10 +354,10 @@ def _scan_feature(order, x_row, g, inverse, start, end, sum_total, weight, toler
   threshold = 0.
   pos = start
   sum_left = 0.
-  previous = np.float64(x_row[order[start]])
+  previous = x_row[order[start]]
   for p in range(start + 1, end):
     sum_left += g[order[p - 1]]
-    current = np.float64(x_row[order[p]])
+    current = x_row[order[p]]
     if current <= previous + _FEATURE_THRESHOLD:
       previous = current
       continue
@@ -377,7 +378,7 @@ def _scan_feature(order, x_row, g, inverse, start, end, sum_total, weight, toler
         second = best
         best = proxy
         best_pos = p
-        threshold = previous / 2.0 + current / 2.0
+        threshold = np.float64(previous) / 2.0 + np.float64(current) / 2.0
       elif proxy > second:
         second = proxy
     pos = p
@@ -452,8 +453,7 @@ def _node_split(mode, x_t, rows, samples, values, g, inverse, start, end,
       if mode == _SKLEARN_ORDER:
         _sklearn_sort(x_t[feature], order, samples, values, start, end, tied)
         order = samples
-    if (np.float64(x_t[feature, order[end - 1]])
-        <= np.float64(x_t[feature, order[start]]) + _FEATURE_THRESHOLD):
+    if x_t[feature, order[end - 1]] <= x_t[feature, order[start]] + _FEATURE_THRESHOLD:
       features[f_j], features[n_total_constants] = features[n_total_constants], features[f_j]
       n_found_constants += 1
       n_total_constants += 1
