@@ -56,6 +56,8 @@ _RECORD = 2
 # Nodes up to this size are split in sklearn's order when a feature has ties
 # (cheap, and small nodes often have equal candidate splits).
 _SMALL_NODE = 128
+# Nodes up to this size check the possible orders of sklearn's sum_total.
+_TINY_NODE = 7
 
 
 class PresortedGradientBoostingClassifier(ensemble.GradientBoostingClassifier):
@@ -415,9 +417,10 @@ def _node_split(mode, x_t, rows, samples, values, g, inverse, start, end,
 
   Modes: _PRESORTED scans rows[feature]; _SKLEARN_ORDER first sorts `samples`
   as sklearn does (introsort where values tie) and scans that, sklearn's sums
-  exactly; _RECORD scans rows[feature] and records the features sklearn
-  sorts, in order, in sorted_features (and whether their values tie in
-  sorted_tied), leaving `samples` to `_replay_sorts`.
+  exactly; _RECORD scans rows[feature] and leaves `samples` to
+  `_replay_sorts`. Every mode records the features sklearn sorts, in order,
+  in sorted_features; all but _PRESORTED record whether their values tie in
+  sorted_tied.
   Returns best feature, position, threshold, proxy, the second best proxy
   within `tolerance`, the number of constant features now known and the
   number of sorted features.
@@ -445,11 +448,11 @@ def _node_split(mode, x_t, rows, samples, values, g, inverse, start, end,
     f_j += n_found_constants
     feature = features[f_j]
     order = rows[feature]
+    sorted_features[n_sorted] = feature
+    n_sorted += 1
     if mode != _PRESORTED:
       tied = _has_ties(x_t[feature], order, start, end)
-      sorted_features[n_sorted] = feature
-      sorted_tied[n_sorted] = tied
-      n_sorted += 1
+      sorted_tied[n_sorted - 1] = tied
       if mode == _SKLEARN_ORDER:
         _sklearn_sort(x_t[feature], order, samples, values, start, end, tied)
         order = samples
@@ -474,6 +477,102 @@ def _node_split(mode, x_t, rows, samples, values, g, inverse, start, end,
       features[n_known_constants:n_total_constants])
   return (best_feature, best_pos, best_threshold, best, second, n_total_constants,
           n_sorted)
+
+
+@numba.njit(cache=True)
+def _possible_sums(g, order, start, end, out):
+  """The distinct values of a sum from zero of g[order[start:end]] in any
+  order of addition (Heap's permutations); their number, or -1 when more
+  than fit in `out`."""
+  m = end - start
+  items = np.empty(m)
+  for q in range(m):
+    items[q] = g[order[start + q]]
+  counters = np.zeros(m, dtype=np.int64)
+  n_out = 0
+  i = 0
+  while True:
+    total = 0.
+    for q in range(m):
+      total += items[q]
+    known = False
+    for q in range(n_out):
+      if out[q] == total:
+        known = True
+        break
+    if not known:
+      if n_out == out.shape[0]:
+        return -1
+      out[n_out] = total
+      n_out += 1
+    # Next permutation (Heap's algorithm, iterative).
+    while i < m and counters[i] >= i:
+      counters[i] = 0
+      i += 1
+    if i >= m:
+      return n_out
+    if i % 2 == 0:
+      items[0], items[i] = items[i], items[0]
+    else:
+      items[counters[i]], items[i] = items[i], items[counters[i]]
+    counters[i] += 1
+    i = 1
+
+
+@numba.njit(cache=True)
+def _tiny_node_split_is_sklearns(x_t, rows, g, start, end, weight, best_feature,
+                                 best_pos, sorted_features, n_sorted):
+  """Whether sklearn picks this split in a node of a few samples whose
+  candidate splits tie up to rounding.
+
+  With no ties in the scanned features, sklearn scans them in our orders
+  and only its sum_total (added in an order we do not track) can differ from
+  ours: the split is sklearn's if every possible sum_total gives it.
+  """
+  for j in range(n_sorted):
+    f = sorted_features[j]
+    order = rows[f]
+    # (Features found constant are not scanned: their ties do not matter.)
+    if (x_t[f, order[end - 1]] > x_t[f, order[start]] + _FEATURE_THRESHOLD
+        and _has_ties(x_t[f], order, start, end)):
+      return False
+  totals = np.empty(16)
+  n_totals = _possible_sums(g, rows[0], start, end, totals)
+  if n_totals < 0:
+    return False
+  for t in range(n_totals):
+    sum_total = totals[t]
+    best = -np.inf
+    winner_feature = -1
+    winner_pos = -1
+    for j in range(n_sorted):
+      f = sorted_features[j]
+      order = rows[f]
+      x_row = x_t[f]
+      if x_row[order[end - 1]] <= x_row[order[start]] + _FEATURE_THRESHOLD:
+        continue
+      pos = start
+      sum_left = 0.
+      previous = x_row[order[start]]
+      for p in range(start + 1, end):
+        current = x_row[order[p]]
+        if current <= previous + _FEATURE_THRESHOLD:
+          previous = current
+          continue
+        sum_left = _move_left(order, g, start, end, pos, p, sum_left, sum_total)
+        weight_left = float(p - start)
+        sum_right = sum_total - sum_left
+        proxy = (sum_left * sum_left / weight_left
+                 + sum_right * sum_right / (weight - weight_left))
+        if proxy > best:
+          best = proxy
+          winner_feature = f
+          winner_pos = p
+        pos = p
+        previous = current
+    if winner_feature != best_feature or winner_pos != best_pos:
+      return False
+  return True
 
 
 @numba.njit(cache=True)
@@ -604,7 +703,10 @@ def _build_tree(exact, x_t, presorted, g, inverse, seed, max_depth, rows, sample
           _RECORD if exact else _PRESORTED, x_t, rows, samples, values, g, inverse,
           start, end, sum_total, weight, tolerance, n_constants, features,
           constant_features, rand_state, sorted_features, sorted_tied)
-      if not exact and best - second <= tolerance:
+      if not exact and best - second <= tolerance and (
+          n_node > _TINY_NODE or not _tiny_node_split_is_sklearns(
+              x_t, rows, g, start, end, weight, best_feature, pos,
+              sorted_features, n_sorted)):
         return -1, 0
       if exact:
         # Sums over features whose values tie ran in another order than
