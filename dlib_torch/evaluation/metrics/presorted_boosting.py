@@ -11,13 +11,19 @@ order (each tree's splitter seeded by one `randint(0, 2**31 - 1)` from the
 estimator's RandomState, so numpy's global state after `fit` is sklearn's),
 the same split positions (consecutive values more than 1e-7 apart), the same
 criterion sums and threshold midpoints, the same depth-first order and leaf
-rules, the same Newton leaf values and gradients. The sums of the split
-search depend on the order in which sklearn visits a node's samples, which
-differs from the presorted order only among equal feature values; that can
-only change a decision that is a tie up to rounding (two candidate splits, a
-node impurity or an improvement against sklearn's EPSILON). Such a tree is
-rebuilt by a step-by-step replica of sklearn's splitter (its introsort and
-partition included), which then reproduces sklearn's sums exactly.
+rules, the same Newton leaf values and gradients.
+
+Only the order of additions can differ: sklearn sums a node's samples in
+the order its introsort and partitions leave them, which is the presorted
+order except among equal values of a feature (and, for a node's total, the
+order the samples arrive in). Those sums then differ by rounding, which can
+only change a decision that is a tie up to rounding: two candidate splits,
+or an impurity or improvement against sklearn's EPSILON. Each tree is first
+built from the presorted orders, checking these decisions against a bound
+on that rounding; a tie between candidates in a node of a few samples is
+settled by trying every total sklearn's order could give. A tree with any
+other such tie is rebuilt keeping sklearn's own sample order (its introsort
+where values tie, its partition), whose sums are sklearn's exactly.
 
 The fitted estimator is a `GradientBoostingClassifier` whose `estimators_`
 hold sklearn `DecisionTreeRegressor`s, so prediction, `feature_importances_`
@@ -44,6 +50,7 @@ _FREE_PARAMS = ("n_estimators", "learning_rate", "max_depth", "random_state")
 _RAND_R_MAX = 2**31 - 1
 # A float32 in sklearn, added to float32 values in float32 arithmetic.
 _FEATURE_THRESHOLD = np.float32(1e-7)
+# sklearn's tolerance for a zero impurity or improvement.
 _EPSILON = float(np.finfo(np.float64).eps)
 _TREE_LEAF = -1
 _TREE_UNDEFINED = -2
@@ -64,8 +71,8 @@ class PresortedGradientBoostingClassifier(ensemble.GradientBoostingClassifier):
   """GradientBoostingClassifier whose default configuration fits much faster.
 
   Same parameters, attributes and results as sklearn's estimator (see the
-  module docstring); `fallback_trees_` counts the trees that were rebuilt by
-  the step-by-step replica.
+  module docstring); `fallback_trees_` counts the trees that were rebuilt in
+  sklearn's sample order.
   """
 
   def fit(self, X, y, sample_weight=None, monitor=None):  # pylint: disable=invalid-name
@@ -112,7 +119,8 @@ class PresortedGradientBoostingClassifier(ensemble.GradientBoostingClassifier):
     if any(params[k] is not defaults[k] and params[k] != defaults[k]
            for k in defaults if k not in _FREE_PARAMS):
       return False
-    if not (isinstance(self.max_depth, (int, np.integer)) and 1 <= self.max_depth <= 12):
+    # Node arrays are allocated for full trees of this depth.
+    if not (isinstance(self.max_depth, (int, np.integer)) and 1 <= self.max_depth <= 6):
       return False
     # NaN or infinite X, or X that is not numbers: sklearn raises; let it.
     try:
@@ -640,7 +648,7 @@ def _build_tree(exact, x_t, presorted, g, inverse, seed, max_depth, rows, sample
   wherever they can decide something.
   """
   n = g.shape[0]
-  eps = np.finfo(np.float64).eps
+  eps = _EPSILON
   rand_state = np.array([seed], dtype=np.int64)
   for f in range(features.shape[0]):
     features[f] = f

@@ -145,6 +145,16 @@ def test_random_state_instance():
   _assert_same_model(ours, theirs, x)
 
 
+@pytest.mark.parametrize("params", [
+    {"max_depth": 1}, {"max_depth": 5}, {"learning_rate": .5, "n_estimators": 40}])
+def test_other_depths_and_rates(params):
+  rs = np.random.RandomState(2)
+  x = _mixed(rs, 300, 6)
+  y = _labels(rs, x, 3)
+  ours, theirs, _ = _fit_both(x, y, random_state=1, **params)
+  _assert_same_model(ours, theirs, x)
+
+
 def test_many_classes():
   rs = np.random.RandomState(1)
   x = _mixed(rs, 400, 5)
