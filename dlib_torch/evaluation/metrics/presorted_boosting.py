@@ -21,9 +21,10 @@ only change a decision that is a tie up to rounding: two candidate splits,
 or an impurity or improvement against sklearn's EPSILON. Each tree is first
 built from the presorted orders, checking these decisions against a bound
 on that rounding; a tie between candidates in a node of a few samples is
-settled by trying every total sklearn's order could give. A tree with any
-other such tie is rebuilt keeping sklearn's own sample order (its introsort
-where values tie, its partition), whose sums are sklearn's exactly.
+settled by trying every total sklearn's order could give. A node with any
+other such tie is split again in sklearn's own order of its samples, found
+by replaying sklearn's sorts (its introsort where values tie) and partitions
+along the path from the root: its sums are then sklearn's exactly.
 
 The fitted estimator is a `GradientBoostingClassifier` whose `estimators_`
 hold sklearn `DecisionTreeRegressor`s, so prediction, `feature_importances_`
@@ -59,10 +60,6 @@ _INSERTION_SORT_MAX = 15
 # How `_node_split` orders a node's samples (see there).
 _PRESORTED = 0
 _SKLEARN_ORDER = 1
-_RECORD = 2
-# Nodes up to this size are split in sklearn's order when a feature has ties
-# (cheap, and small nodes often have equal candidate splits).
-_SMALL_NODE = 128
 # Nodes up to this size check the possible orders of sklearn's sum_total.
 _TINY_NODE = 7
 
@@ -71,8 +68,8 @@ class PresortedGradientBoostingClassifier(ensemble.GradientBoostingClassifier):
   """GradientBoostingClassifier whose default configuration fits much faster.
 
   Same parameters, attributes and results as sklearn's estimator (see the
-  module docstring); `fallback_trees_` counts the trees that were rebuilt in
-  sklearn's sample order.
+  module docstring); `resplit_nodes_` counts the nodes that were split again
+  in sklearn's order of their samples.
   """
 
   def fit(self, X, y, sample_weight=None, monitor=None):  # pylint: disable=invalid-name
@@ -101,7 +98,7 @@ class PresortedGradientBoostingClassifier(ensemble.GradientBoostingClassifier):
     presorted = np.ascontiguousarray(np.argsort(x_t, axis=1, kind="stable"))
     max_nodes = 2**(self.max_depth + 1) - 1
     nodes = _empty_nodes(len(seeds), max_nodes)
-    self.fallback_trees_ = _fit_stages(
+    self.resplit_nodes_ = _fit_stages(
         x_t, presorted, y, raw_predictions, seeds, self.n_estimators,
         float(self.learning_rate), self.max_depth, n_trees > 1, self.train_score_,
         *nodes)
@@ -420,15 +417,13 @@ def _sklearn_sort(x_row, rows_f, samples, values, start, end, tied):
 @numba.njit(cache=True)
 def _node_split(mode, x_t, rows, samples, values, g, inverse, start, end,
                 sum_total, weight, tolerance, n_known_constants, features,
-                constant_features, rand_state, sorted_features, sorted_tied):
+                constant_features, rand_state, sorted_features):
   """sklearn's node_split_best (dense, no missing values, all features).
 
   Modes: _PRESORTED scans rows[feature]; _SKLEARN_ORDER first sorts `samples`
-  as sklearn does (introsort where values tie) and scans that, sklearn's sums
-  exactly; _RECORD scans rows[feature] and leaves `samples` to
-  `_replay_sorts`. Every mode records the features sklearn sorts, in order,
-  in sorted_features; all but _PRESORTED record whether their values tie in
-  sorted_tied.
+  (sklearn's order of the node's samples) as sklearn does, and scans that:
+  sklearn's sums exactly. Both record the features sklearn sorts, in order,
+  in sorted_features.
   Returns best feature, position, threshold, proxy, the second best proxy
   within `tolerance`, the number of constant features now known and the
   number of sorted features.
@@ -458,12 +453,10 @@ def _node_split(mode, x_t, rows, samples, values, g, inverse, start, end,
     order = rows[feature]
     sorted_features[n_sorted] = feature
     n_sorted += 1
-    if mode != _PRESORTED:
-      tied = _has_ties(x_t[feature], order, start, end)
-      sorted_tied[n_sorted - 1] = tied
-      if mode == _SKLEARN_ORDER:
-        _sklearn_sort(x_t[feature], order, samples, values, start, end, tied)
-        order = samples
+    if mode == _SKLEARN_ORDER:
+      _sklearn_sort(x_t[feature], order, samples, values, start, end,
+                    _has_ties(x_t[feature], order, start, end))
+      order = samples
     if x_t[feature, order[end - 1]] <= x_t[feature, order[start]] + _FEATURE_THRESHOLD:
       features[f_j], features[n_total_constants] = features[n_total_constants], features[f_j]
       n_found_constants += 1
@@ -584,22 +577,70 @@ def _tiny_node_split_is_sklearns(x_t, rows, g, start, end, weight, best_feature,
 
 
 @numba.njit(cache=True)
-def _replay_sorts(x_t, rows, samples, values, start, end, sorted_features,
-                  sorted_tied, n_sorted):
-  """Leaves samples[start:end] as sklearn's sorts in a node leave them.
+def _sklearn_entry_order(x_t, presorted, g, samples, values, buffer, mark, depth,
+                         path_start, path_end, path_feature, path_threshold,
+                         path_sorted, path_n_sorted, start, end):
+  """Puts in samples[start:end] the order in which sklearn's splitter holds the
+  samples of the node at `depth` when it reaches it, replaying its sorts and
+  partitions along the path from the root (path_*[a]: the ancestor at depth
+  a); returns sklearn's impurity of the node.
 
-  Only the sorts after the last feature without ties matter: that one's
-  order is its presorted order.
+  At each ancestor only the sorts after the last feature without ties
+  matter: that feature's order is its presorted order.
   """
-  first = 0
-  for j in range(n_sorted - 1, -1, -1):
-    if not sorted_tied[j]:
-      samples[start:end] = rows[sorted_features[j], start:end]
-      first = j + 1
-      break
-  for j in range(first, n_sorted):
-    f = sorted_features[j]
-    _sklearn_sort(x_t[f], rows[f], samples, values, start, end, True)
+  n = g.shape[0]
+  for i in range(n):
+    samples[i] = i
+    mark[i] = 0
+  sum_total = 0.
+  sq_sum_total = 0.
+  for i in range(n):
+    sum_total += g[i]
+    sq_sum_total += g[i] * g[i]
+  impurity = sq_sum_total / n - (sum_total / n)**2
+  for a in range(depth):
+    a_start, a_end = path_start[a], path_end[a]
+    sum_total = 0.
+    sq_sum_total = 0.
+    for p in range(a_start, a_end):
+      v = g[samples[p]]
+      sum_total += v
+      sq_sum_total += v * v
+      mark[samples[p]] = a + 1
+    first = 0
+    for j in range(path_n_sorted[a] - 1, -1, -1):
+      f = path_sorted[a, j]
+      m = 0
+      for q in range(n):
+        i = presorted[f, q]
+        if mark[i] == a + 1:
+          buffer[m] = i
+          m += 1
+      if not _has_ties(x_t[f], buffer, 0, m):
+        samples[a_start:a_end] = buffer[:m]
+        first = j + 1
+        break
+    for j in range(first, path_n_sorted[a]):
+      f = path_sorted[a, j]
+      _sklearn_sort(x_t[f], buffer, samples, values, a_start, a_end, True)
+    _partition_final(x_t, samples, a_start, a_end, path_feature[a], path_threshold[a])
+    # The child on the path, and sklearn's impurity of it after the partition.
+    child_start = path_start[a + 1] if a + 1 < depth else start
+    child_end = path_end[a + 1] if a + 1 < depth else end
+    pos = child_end if child_start == a_start else child_start
+    sum_left = _move_left(samples, g, a_start, a_end, a_start, pos, 0., sum_total)
+    sq_sum_left = 0.
+    for p in range(a_start, pos):
+      v = g[samples[p]]
+      sq_sum_left += v * v
+    weight_left = float(pos - a_start)
+    weight_right = float(a_end - pos)
+    if child_start == a_start:
+      impurity = sq_sum_left / weight_left - (sum_left / weight_left)**2
+    else:
+      impurity = ((sq_sum_total - sq_sum_left) / weight_right
+                  - ((sum_total - sum_left) / weight_right)**2)
+  return impurity
 
 
 @numba.njit(cache=True)
@@ -635,30 +676,32 @@ def _stable_partition(rows, goes_left, start, end, buffer):
 
 
 @numba.njit(cache=True)
-def _build_tree(exact, x_t, presorted, g, inverse, seed, max_depth, rows, samples,
-                values, goes_left, buffer, features, constant_features, leaf_of,
-                left, right, feature, threshold, impurity, n_samples, value,
-                missing_left):
+def _build_tree(x_t, presorted, g, inverse, seed, max_depth, rows, samples, values,
+                goes_left, buffer, mark, features, constant_features, leaf_of, left,
+                right, feature, threshold, impurity, n_samples, value, missing_left):
   """Builds one tree as sklearn's DepthFirstTreeBuilder does.
 
-  Fills the node arrays and leaf_of (each sample's leaf). Returns the node
-  count and depth. Not `exact`: the sums run over the presorted orders, and
-  -1 nodes are returned when a decision is a tie up to rounding. `exact`:
-  sklearn's sample order is kept too, and a node's sums are sklearn's
-  wherever they can decide something.
+  Splits nodes with sums over the presorted orders; a node where such a sum
+  could decide differently from sklearn's (see the module docstring) is split
+  again in sklearn's own order of its samples. Fills the node arrays and
+  leaf_of (each sample's leaf); returns the node count, the depth and the
+  number of nodes split again.
   """
   n = g.shape[0]
+  n_features = features.shape[0]
   eps = _EPSILON
   rand_state = np.array([seed], dtype=np.int64)
-  for f in range(features.shape[0]):
+  for f in range(n_features):
     features[f] = f
   rows[:, :] = presorted
-  sorted_features = np.empty(features.shape[0], dtype=np.int64)
-  sorted_tied = np.empty(features.shape[0], dtype=np.bool_)
-  saved_features = np.empty(features.shape[0], dtype=np.int64)
-  if exact:
-    for i in range(n):
-      samples[i] = i
+  saved_features = np.empty(n_features, dtype=np.int64)
+  # The split nodes on the current path, by depth.
+  path_start = np.empty(max_depth + 1, dtype=np.int64)
+  path_end = np.empty(max_depth + 1, dtype=np.int64)
+  path_feature = np.empty(max_depth + 1, dtype=np.int64)
+  path_threshold = np.empty(max_depth + 1)
+  path_sorted = np.empty((max_depth + 1, n_features), dtype=np.int64)
+  path_n_sorted = np.empty(max_depth + 1, dtype=np.int64)
   stack_size = 2 * max_depth + 2
   st_start = np.empty(stack_size, dtype=np.int64)
   st_end = np.empty(stack_size, dtype=np.int64)
@@ -672,6 +715,7 @@ def _build_tree(exact, x_t, presorted, g, inverse, seed, max_depth, rows, sample
   top = 1
   node_count = 0
   max_depth_seen = -1
+  resplits = 0
   best_feature, pos, best_threshold = 0, n, 0.
   impurity_left = impurity_right = improvement = 0.
   while top > 0:
@@ -679,13 +723,14 @@ def _build_tree(exact, x_t, presorted, g, inverse, seed, max_depth, rows, sample
     start, end, depth = st_start[top], st_end[top], st_depth[top]
     parent, is_left = st_parent[top], st_is_left[top]
     node_impurity, n_constants = st_impurity[top], st_constants[top]
-    order = samples if exact else rows[0]
+    order = rows[0]
     sum_total = 0.
     sq_sum_total = 0.
     abs_sum = 0.
     abs_max = 0.
     for p in range(start, end):
-      v = g[order[p]]
+      # The root's sums in index order are sklearn's.
+      v = g[p] if depth == 0 else g[order[p]]
       sum_total += v
       sq_sum_total += v * v
       abs_sum += abs(v)
@@ -694,49 +739,27 @@ def _build_tree(exact, x_t, presorted, g, inverse, seed, max_depth, rows, sample
     weight = float(n_node)
     w_total = float(n)
     # Bound on how far sums over the same samples in another order can be
-    # from these (first order, with margin), for the checks of ties.
+    # from these (first order, with margin).
     sum_error = 4. * n_node * eps * abs_sum
     splittable = depth < max_depth and n_node >= 2
     if node_count == 0:
       node_impurity = sq_sum_total / weight - (sum_total / weight)**2
-      if not exact and splittable and (
-          abs(node_impurity - eps) <= 4. * abs_max * sum_error / weight):
-        return -1, 0
     is_leaf = not splittable or node_impurity <= eps
     if not is_leaf:
       tolerance = 8. * abs_max * sum_error
       saved_features[:] = features
       saved_rand_state = rand_state[0]
       best_feature, pos, best_threshold, best, second, n_found, n_sorted = _node_split(
-          _RECORD if exact else _PRESORTED, x_t, rows, samples, values, g, inverse,
-          start, end, sum_total, weight, tolerance, n_constants, features,
-          constant_features, rand_state, sorted_features, sorted_tied)
-      if not exact and best - second <= tolerance and (
+          _PRESORTED, x_t, rows, samples, values, g, inverse, start, end, sum_total,
+          weight, tolerance, n_constants, features, constant_features, rand_state,
+          path_sorted[depth])
+      # A tie up to rounding between candidate splits, unless settled.
+      resplit = best - second <= tolerance and (
           n_node > _TINY_NODE or not _tiny_node_split_is_sklearns(
               x_t, rows, g, start, end, weight, best_feature, pos,
-              sorted_features, n_sorted)):
-        return -1, 0
-      if exact:
-        # Sums over features whose values tie ran in another order than
-        # sklearn's: redo the node in sklearn's order where that can matter.
-        if sorted_tied[:n_sorted].any() and (
-            n_node <= _SMALL_NODE or best - second <= tolerance):
-          features[:] = saved_features
-          rand_state[0] = saved_rand_state
-          best_feature, pos, best_threshold, best, second, n_found, n_sorted = (
-              _node_split(_SKLEARN_ORDER, x_t, rows, samples, values, g, inverse,
-                          start, end, sum_total, weight, 0., n_constants, features,
-                          constant_features, rand_state, sorted_features,
-                          sorted_tied))
-        else:
-          _replay_sorts(x_t, rows, samples, values, start, end, sorted_features,
-                        sorted_tied, n_sorted)
-      n_constants = n_found
-      if pos < end:
-        if exact:
-          _partition_final(x_t, samples, start, end, best_feature, best_threshold)
-        else:
-          order = rows[best_feature]
+              path_sorted[depth], n_sorted))
+      if pos < end and not resplit:
+        order = rows[best_feature]
         sum_left = _move_left(order, g, start, end, start, pos, 0., sum_total)
         sq_sum_left = 0.
         for p in range(start, pos):
@@ -751,14 +774,48 @@ def _build_tree(exact, x_t, presorted, g, inverse, seed, max_depth, rows, sample
         improvement = (weight / w_total) * (
             node_impurity - (weight_right / weight * impurity_right)
             - (weight_left / weight * impurity_left))
-        if not exact:
-          child_tolerance = 8. * abs_max * sum_error
-          if ((depth + 1 < max_depth and pos - start >= 2 and
-               abs(impurity_left - eps) <= child_tolerance / weight_left) or
-              (depth + 1 < max_depth and end - pos >= 2 and
-               abs(impurity_right - eps) <= child_tolerance / weight_right) or
-              abs(improvement + eps) <= 3. * child_tolerance / w_total):
-            return -1, 0
+        # A child's impurity or the improvement against EPSILON up to rounding.
+        child_tolerance = 8. * abs_max * sum_error
+        resplit = ((depth + 1 < max_depth and pos - start >= 2 and
+                    abs(impurity_left - eps) <= child_tolerance / weight_left) or
+                   (depth + 1 < max_depth and end - pos >= 2 and
+                    abs(impurity_right - eps) <= child_tolerance / weight_right) or
+                   abs(improvement + eps) <= 3. * child_tolerance / w_total)
+      if resplit:
+        resplits += 1
+        node_impurity = _sklearn_entry_order(
+            x_t, presorted, g, samples, values, buffer, goes_left, depth, path_start,
+            path_end, path_feature, path_threshold, path_sorted, path_n_sorted,
+            start, end)
+        features[:] = saved_features
+        rand_state[0] = saved_rand_state
+        sum_total = 0.
+        sq_sum_total = 0.
+        for p in range(start, end):
+          v = g[samples[p]]
+          sum_total += v
+          sq_sum_total += v * v
+        best_feature, pos, best_threshold, best, second, n_found, n_sorted = (
+            _node_split(_SKLEARN_ORDER, x_t, rows, samples, values, g, inverse,
+                        start, end, sum_total, weight, 0., n_constants, features,
+                        constant_features, rand_state, path_sorted[depth]))
+        if pos < end:
+          _partition_final(x_t, samples, start, end, best_feature, best_threshold)
+          sum_left = _move_left(samples, g, start, end, start, pos, 0., sum_total)
+          sq_sum_left = 0.
+          for p in range(start, pos):
+            v = g[samples[p]]
+            sq_sum_left += v * v
+          weight_left = float(pos - start)
+          weight_right = weight - weight_left
+          sum_right = sum_total - sum_left
+          impurity_left = sq_sum_left / weight_left - (sum_left / weight_left)**2
+          impurity_right = ((sq_sum_total - sq_sum_left) / weight_right
+                            - (sum_right / weight_right)**2)
+          improvement = (weight / w_total) * (
+              node_impurity - (weight_right / weight * impurity_right)
+              - (weight_left / weight * impurity_left))
+      n_constants = n_found
       is_leaf = pos >= end or improvement + eps < 0.
     node_id = node_count
     node_count += 1
@@ -772,19 +829,21 @@ def _build_tree(exact, x_t, presorted, g, inverse, seed, max_depth, rows, sample
     value[node_id] = sum_total / weight
     if is_leaf:
       for p in range(start, end):
-        leaf_of[order[p]] = node_id
+        leaf_of[rows[0, p]] = node_id
     else:
       feature[node_id] = best_feature
       threshold[node_id] = best_threshold
       missing_left[node_id] = (pos - start) > (end - pos)
+      path_start[depth], path_end[depth] = start, end
+      path_feature[depth], path_threshold[depth] = best_feature, best_threshold
+      path_n_sorted[depth] = n_sorted
       if depth + 1 < max_depth:
         for p in range(start, end):
           goes_left[rows[best_feature, p]] = p < pos
         _stable_partition(rows, goes_left, start, end, buffer)
-      elif not exact:
-        # The children are leaves: only the best feature's order is needed.
-        order = rows[best_feature]
-        rows[0, start:end] = order[start:end]
+      else:
+        # The children are leaves: only their samples are needed.
+        rows[0, start:end] = rows[best_feature, start:end]
       st_start[top], st_end[top], st_depth[top], st_parent[top] = pos, end, depth + 1, node_id
       st_is_left[top], st_impurity[top], st_constants[top] = False, impurity_right, n_constants
       top += 1
@@ -792,22 +851,43 @@ def _build_tree(exact, x_t, presorted, g, inverse, seed, max_depth, rows, sample
       st_is_left[top], st_impurity[top], st_constants[top] = True, impurity_left, n_constants
       top += 1
     max_depth_seen = max(max_depth_seen, depth)
-  return node_count, max_depth_seen
+  return node_count, max_depth_seen, resplits
 
 
 @numba.njit(cache=True)
-def _neg_gradient(y, raw, out):
-  """Minus sklearn's log-loss gradient (HalfBinomialLoss, HalfMultinomialLoss)."""
+def _log1pexp(r):
+  """log(1 + exp(r)), piecewise as sklearn's losses compute it."""
+  if r <= -37:
+    return math.exp(r)
+  if r <= -2:
+    return math.log1p(math.exp(r))
+  if r <= 18:
+    return math.log(1. + math.exp(r))
+  if r <= 33.3:
+    return r + math.exp(-r)
+  return r
+
+
+@numba.njit(cache=True)
+def _loss_and_neg_gradient(y, raw, out, with_gradient):
+  """The train score sklearn records for raw predictions (to rounding) and,
+  `with_gradient`, minus sklearn's log-loss gradient into out (exactly as
+  HalfBinomialLoss / HalfMultinomialLoss compute it)."""
   n, n_trees = raw.shape
+  total = 0.
   if n_trees == 1:
     for i in range(n):
       r = raw[i, 0]
+      # sklearn's binomial train score is twice the half loss.
+      total += 2. * (_log1pexp(r) - y[i] * r)
+      if not with_gradient:
+        continue
       if r > -37:
         e = math.exp(-r)
         out[i, 0] = -(((1 - y[i]) - y[i] * e) / (1 + e))
       else:
         out[i, 0] = -(math.exp(r) - y[i])
-    return
+    return total / n
   p = np.empty(n_trees)
   for i in range(n):
     max_value = raw[i, 0]
@@ -818,37 +898,10 @@ def _neg_gradient(y, raw, out):
     for k in range(n_trees):
       p[k] = math.exp(raw[i, k] - max_value)
       sum_exps += p[k]
-    for k in range(n_trees):
-      out[i, k] = -(p[k] / sum_exps - (1. if y[i] == k else 0.))
-
-
-@numba.njit(cache=True)
-def _train_loss(y, raw):
-  """The train score sklearn records per stage (to rounding)."""
-  n, n_trees = raw.shape
-  total = 0.
-  for i in range(n):
-    if n_trees == 1:
-      r = raw[i, 0]
-      if r <= -37:
-        log1pexp = math.exp(r)
-      elif r <= -2:
-        log1pexp = math.log1p(math.exp(r))
-      elif r <= 18:
-        log1pexp = math.log(1. + math.exp(r))
-      elif r <= 33.3:
-        log1pexp = r + math.exp(-r)
-      else:
-        log1pexp = r
-      total += 2. * (log1pexp - y[i] * r)
-    else:
-      max_value = raw[i, 0]
-      for k in range(1, n_trees):
-        max_value = max(max_value, raw[i, k])
-      sum_exps = 0.
+    total += math.log(sum_exps) + max_value - raw[i, int(y[i])]
+    if with_gradient:
       for k in range(n_trees):
-        sum_exps += math.exp(raw[i, k] - max_value)
-      total += math.log(sum_exps) + max_value - raw[i, int(y[i])]
+        out[i, k] = -(p[k] / sum_exps - (1. if y[i] == k else 0.))
   return total / n
 
 
@@ -888,7 +941,8 @@ def _update_leaves(leaf_of, left, value, g, target, scale, n_nodes, by_leaf, pro
 def _fit_stages(x_t, presorted, y, raw, seeds, n_stages, learning_rate, max_depth,
                 multiclass, train_score, left, right, feature, threshold, impurity,
                 n_samples, value, missing_left, node_count, depth):
-  """sklearn's boosting loop; returns how many trees needed the replica."""
+  """sklearn's boosting loop; returns how many nodes were split again in
+  sklearn's order."""
   n_features, n = x_t.shape
   n_trees = raw.shape[1]
   neg_gradient = np.empty((n, n_trees))
@@ -898,6 +952,7 @@ def _fit_stages(x_t, presorted, y, raw, seeds, n_stages, learning_rate, max_dept
   samples = np.empty(n, dtype=np.int64)
   values = np.empty(n, dtype=np.float32)
   goes_left = np.empty(n, dtype=np.int64)
+  mark = np.empty(n, dtype=np.int64)
   buffer = np.empty(n, dtype=np.int64)
   features = np.empty(n_features, dtype=np.int64)
   constant_features = np.empty(n_features, dtype=np.int64)
@@ -908,35 +963,29 @@ def _fit_stages(x_t, presorted, y, raw, seeds, n_stages, learning_rate, max_dept
   inverse = 1. / np.arange(n + 1)
   # The multinomial leaf step carries sklearn's (K - 1) / K factor.
   scale = (n_trees - 1) / n_trees if multiclass else 1.
-  fallbacks = 0
+  resplits = 0
   for stage in range(n_stages):
-    _neg_gradient(y, raw, neg_gradient)
+    # The loss at the stage's start is the previous stage's train score.
+    loss = _loss_and_neg_gradient(y, raw, neg_gradient, True)
+    if stage > 0:
+      train_score[stage - 1] = loss
     for k in range(n_trees):
       t = stage * n_trees + k
       for i in range(n):
         g[i] = neg_gradient[i, k]
         target[i] = (1. if y[i] == k else 0.) if multiclass else y[i]
-      count, tree_depth = _build_tree(
-          False, x_t, presorted, g, inverse, seeds[t], max_depth, rows, samples, values,
-          goes_left, buffer, features, constant_features, leaf_of, left[t], right[t],
-          feature[t], threshold[t], impurity[t], n_samples[t], value[t],
+      count, tree_depth, n_resplit = _build_tree(
+          x_t, presorted, g, inverse, seeds[t], max_depth, rows, samples, values,
+          goes_left, buffer, mark, features, constant_features, leaf_of, left[t],
+          right[t], feature[t], threshold[t], impurity[t], n_samples[t], value[t],
           missing_left[t])
-      if count < 0:
-        fallbacks += 1
-        left[t, :] = _TREE_LEAF
-        right[t, :] = _TREE_LEAF
-        feature[t, :] = _TREE_UNDEFINED
-        threshold[t, :] = _TREE_UNDEFINED
-        count, tree_depth = _build_tree(
-            True, x_t, presorted, g, inverse, seeds[t], max_depth, rows, samples, values,
-            goes_left, buffer, features, constant_features, leaf_of, left[t],
-            right[t], feature[t], threshold[t], impurity[t], n_samples[t],
-            value[t], missing_left[t])
+      resplits += n_resplit
       node_count[t] = count
       depth[t] = tree_depth
       _update_leaves(leaf_of, left[t], value[t], g, target, scale, count, by_leaf,
                      prob_terms, neg_g)
       for i in range(n):
         raw[i, k] += learning_rate * value[t, leaf_of[i]]
-    train_score[stage] = _train_loss(y, raw)
-  return fallbacks
+  if n_stages > 0:
+    train_score[n_stages - 1] = _loss_and_neg_gradient(y, raw, neg_gradient, False)
+  return resplits
