@@ -709,6 +709,8 @@ def _build_tree(x_t, presorted, g, inverse, seed, max_depth, rows, samples, valu
   st_parent = np.empty(stack_size, dtype=np.int64)
   st_is_left = np.empty(stack_size, dtype=np.bool_)
   st_impurity = np.empty(stack_size)
+  # How far the impurity can be from sklearn's (the root's is sklearn's).
+  st_impurity_error = np.zeros(stack_size)
   st_constants = np.empty(stack_size, dtype=np.int64)
   st_start[0], st_end[0], st_depth[0], st_parent[0] = 0, n, 0, -1
   st_is_left[0], st_impurity[0], st_constants[0] = False, np.inf, 0
@@ -716,6 +718,7 @@ def _build_tree(x_t, presorted, g, inverse, seed, max_depth, rows, samples, valu
   node_count = 0
   max_depth_seen = -1
   resplits = 0
+  left_error = right_error = 0.
   best_feature, pos, best_threshold = 0, n, 0.
   impurity_left = impurity_right = improvement = 0.
   while top > 0:
@@ -723,6 +726,7 @@ def _build_tree(x_t, presorted, g, inverse, seed, max_depth, rows, samples, valu
     start, end, depth = st_start[top], st_end[top], st_depth[top]
     parent, is_left = st_parent[top], st_is_left[top]
     node_impurity, n_constants = st_impurity[top], st_constants[top]
+    impurity_error = st_impurity_error[top]
     order = rows[0]
     sum_total = 0.
     sq_sum_total = 0.
@@ -776,11 +780,14 @@ def _build_tree(x_t, presorted, g, inverse, seed, max_depth, rows, samples, valu
             - (weight_left / weight * impurity_left))
         # A child's impurity or the improvement against EPSILON up to rounding.
         child_tolerance = 8. * abs_max * sum_error
+        left_error = child_tolerance / weight_left
+        right_error = child_tolerance / weight_right
         resplit = ((depth + 1 < max_depth and pos - start >= 2 and
-                    abs(impurity_left - eps) <= child_tolerance / weight_left) or
+                    abs(impurity_left - eps) <= left_error) or
                    (depth + 1 < max_depth and end - pos >= 2 and
-                    abs(impurity_right - eps) <= child_tolerance / weight_right) or
-                   abs(improvement + eps) <= 3. * child_tolerance / w_total)
+                    abs(impurity_right - eps) <= right_error) or
+                   abs(improvement + eps) <= (weight * impurity_error
+                                              + 3. * child_tolerance) / w_total)
       if resplit:
         resplits += 1
         node_impurity = _sklearn_entry_order(
@@ -815,6 +822,7 @@ def _build_tree(x_t, presorted, g, inverse, seed, max_depth, rows, samples, valu
           improvement = (weight / w_total) * (
               node_impurity - (weight_right / weight * impurity_right)
               - (weight_left / weight * impurity_left))
+          left_error = right_error = 0.
       n_constants = n_found
       is_leaf = pos >= end or improvement + eps < 0.
     node_id = node_count
@@ -846,9 +854,11 @@ def _build_tree(x_t, presorted, g, inverse, seed, max_depth, rows, samples, valu
         rows[0, start:end] = rows[best_feature, start:end]
       st_start[top], st_end[top], st_depth[top], st_parent[top] = pos, end, depth + 1, node_id
       st_is_left[top], st_impurity[top], st_constants[top] = False, impurity_right, n_constants
+      st_impurity_error[top] = right_error
       top += 1
       st_start[top], st_end[top], st_depth[top], st_parent[top] = start, pos, depth + 1, node_id
       st_is_left[top], st_impurity[top], st_constants[top] = True, impurity_left, n_constants
+      st_impurity_error[top] = left_error
       top += 1
     max_depth_seen = max(max_depth_seen, depth)
   return node_count, max_depth_seen, resplits
