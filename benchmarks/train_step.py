@@ -12,10 +12,16 @@ several rounds and the ratios are medians of per-round ratios, so a machine
 whose load changes during the run (shared CPUs) still gives comparable
 figures; the load average is printed before and after.
 
+--layers times, instead, each convolution of the networks (forward and
+backward at the input it gets in a step), dlib_torch's layer against its
+torch.nn class, in interleaved windows; --versus-native adds to each method
+the step of a copy of the model whose convolutions are the torch.nn classes.
+
   python benchmarks/train_step.py [--seconds 10] [--rounds 5] [--threads N]
-      [--device cpu] [--method vae ...]
+      [--device cpu] [--method vae ...] [--layers] [--versus-native]
 """
 import argparse
+import copy
 import os
 import statistics
 import time
@@ -23,9 +29,11 @@ import time
 import gin
 import numpy as np
 import torch
+from torch import nn
 from torch.utils import flop_counter
 
 from dlib_torch import gin_registry
+from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.unsupervised import gaussian_encoder_model  # pylint: disable=unused-import
 from dlib_torch.utils import devices
 
@@ -120,6 +128,76 @@ class StepTimer:
     return steps / (time.perf_counter() - start)
 
 
+def use_native_convolutions(network):
+  """Makes the network's convolutions the torch.nn classes (same parameters); returns it."""
+  for module in network.modules():
+    if isinstance(module, architectures._Conv2d):  # pylint: disable=protected-access
+      module.__class__ = nn.Conv2d
+    elif isinstance(module, architectures._ConvTranspose2d):  # pylint: disable=protected-access
+      module.__class__ = nn.ConvTranspose2d
+  return network
+
+
+def convolution_inputs(model, optimizers, device):
+  """{name: (layer, input, input needs grad)} for each convolution, as called in a step."""
+  inputs = {}
+
+  def record(name):
+    def hook(module, args, unused_output):
+      inputs.setdefault(name, (module, args[0].detach().clone(), args[0].requires_grad))
+    return hook
+
+  hooks = [module.register_forward_hook(record(name)) for name, module in model.named_modules()
+           if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d))]
+  StepTimer(model, optimizers, device, "float32")
+  for hook in hooks:
+    hook.remove()
+  return inputs
+
+
+class LayerTimer:
+  """Times forward and backward passes of one layer at one precision."""
+
+  def __init__(self, layer, x, device, precision, needs_input_grad):
+    self.layer, self.device, self.precision = layer, device, precision
+    self.x = x.clone().requires_grad_(needs_input_grad)
+    with devices.autocast(device, precision):
+      self.grad = torch.randn_like(layer(self.x), dtype=torch.float32)
+    self.seconds_per_pass(0.0)
+
+  def seconds_per_pass(self, seconds):
+    passes, start = 0, time.perf_counter()
+    while passes < 3 or time.perf_counter() - start < seconds:
+      with devices.autocast(self.device, self.precision):
+        y = self.layer(self.x)
+      y.backward(self.grad.to(y.dtype))
+      passes += 1
+    _sync(self.device)
+    return (time.perf_counter() - start) / passes
+
+
+def time_layers(model, optimizers, device, args):
+  """Prints each convolution's forward+backward time, dlib_torch's layer and torch.nn's."""
+  window = args.seconds / args.rounds / 4
+  for name, (layer, x, needs_input_grad) in convolution_inputs(
+      model, optimizers, device).items():
+    native = use_native_convolutions(copy.deepcopy(layer))
+    figures = []
+    for precision in ("float32", "bf16"):
+      timers = [LayerTimer(net, x, device, precision, needs_input_grad)
+                for net in (layer, native)]
+      times = [[], []]
+      for _ in range(args.rounds):
+        for timer, record in zip(timers, times):
+          record.append(timer.seconds_per_pass(window))
+      speedup = statistics.median(n / t for t, n in zip(*times))
+      figures.append("{} {:6.2f} ms (native {:6.2f}, {:.2f}x)".format(
+          precision, 1e3 * statistics.median(times[0]), 1e3 * statistics.median(times[1]),
+          speedup))
+    print("{:16s} {:34s} {}".format(name, "{} {}".format(
+        type(layer).__name__, list(x.shape)), "   ".join(figures)))
+
+
 def _load():
   try:
     return "load average {:.2f}".format(os.getloadavg()[0])
@@ -135,22 +213,33 @@ def main():
   parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
   parser.add_argument("--device", default="auto")
   parser.add_argument("--method", nargs="*", default=["vae"], choices=sorted(METHODS))
+  parser.add_argument("--layers", action="store_true",
+                      help="time each convolution against its torch.nn class instead")
+  parser.add_argument("--versus-native", action="store_true",
+                      help="also time the step with the torch.nn convolution classes")
   args = parser.parse_args()
   device = devices.resolve_device(args.device)
   if args.threads:
     torch.set_num_threads(args.threads)
   print("device: {} ({} threads), {}".format(device, torch.get_num_threads(), _load()))
+  if args.layers:
+    time_layers(*build(args.method[0], device), device, args)
+    return
   window = args.seconds / args.rounds
   reference = None
   for method in args.method:
     model, optimizers = build(method, device)
     flops = step_flops(model, optimizers, device)
     timers = [StepTimer(model, optimizers, device, p) for p in ("float32", "bf16")]
-    rates, fp32, bf16 = [], [], []
+    if args.versus_native:
+      native, native_optimizers = build(method, device)
+      use_native_convolutions(native)
+      timers += [StepTimer(native, native_optimizers, device, p) for p in ("float32", "bf16")]
+    rates, fp32, bf16, native_fp32, native_bf16 = [], [], [], [], []
     for _ in range(args.rounds):
       rates.append(matmul_rate(device, window / 2))
-      fp32.append(timers[0].steps_per_second(window))
-      bf16.append(timers[1].steps_per_second(window))
+      for timer, record in zip(timers, (fp32, bf16, native_fp32, native_bf16)):
+        record.append(timer.steps_per_second(window))
     fraction = statistics.median(f * flops / r for f, r in zip(fp32, rates))
     speedup = statistics.median(b / f for b, f in zip(bf16, fp32))
     reference = reference or statistics.median(fp32)
@@ -160,6 +249,12 @@ def main():
               method, statistics.median(fp32), fraction, statistics.median(rates) / 1e9,
               flops / 1e9, statistics.median(bf16), speedup,
               reference / statistics.median(fp32)))
+    if args.versus_native:
+      print("{:14s} torch.nn convolutions: float32 {:7.2f} steps/s, bf16 {:7.2f} steps/s; "
+            "speed-up of dlib_torch's: float32 {:.2f}x, bf16 {:.2f}x".format(
+                "", statistics.median(native_fp32), statistics.median(native_bf16),
+                statistics.median(f / n for f, n in zip(fp32, native_fp32)),
+                statistics.median(b / n for b, n in zip(bf16, native_bf16))))
   print(_load())
 
 

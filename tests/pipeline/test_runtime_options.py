@@ -47,10 +47,14 @@ def test_decoder_matches_plain_layers_float32_and_bf16():
     ref_out, ref_grads = _forward_and_grads(plain, z, grad, precision)
     scale = ref_out.abs().max()
     assert float((out - ref_out).abs().max()) <= tolerance * float(scale)
-    # The backward pass is the native one: gradients are identical.
     for g, ref_g in zip(grads, ref_grads):
       assert g.dtype == torch.float32
-      assert torch.equal(g, ref_g)
+      if precision == "float32":
+        # The float32 backward pass is the native one: gradients are identical.
+        assert torch.equal(g, ref_g)
+      else:
+        # bf16 gradients come from matrix products: the same sums, rounded elsewhere.
+        assert float((g - ref_g).abs().max()) <= tolerance * float(ref_g.abs().max())
 
 
 def test_scripted_decoder_uses_the_native_layer():

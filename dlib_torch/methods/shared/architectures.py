@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from dlib_torch.methods.shared import gemm_convolutions
+
 
 def _glorot(module):
   """TF1's default initialisation: Glorot-uniform weights, zero biases."""
@@ -81,70 +83,74 @@ class _ToNHWC(nn.Module):
     return x.permute(0, 2, 3, 1).reshape([-1] + self.output_shape)
 
 
-class _ColumnsConvTranspose2dFunction(torch.autograd.Function):
-  """A transposed convolution computed as a matrix product and col2im (F.fold).
+class _Conv2d(nn.Conv2d):
+  """nn.Conv2d, faster on CPU in bf16 when the kernel equals the stride.
 
-  The same sums as the convolution, in another order. The backward pass is
-  the native convolution backward, so gradients are those of the layer.
+  Such patches tile the image, so im2col and col2im are permutations and
+  each pass is one GEMM; in bf16 that beats oneDNN (the encoder's 2x2
+  stride-2 layers: forward and backward in 0.7 to 0.8 of the time on a 2-core
+  AVX-512 machine). Other cases (float32, where oneDNN beats the float32
+  GEMM; TorchScript; CUDA) use the native layer.
   """
 
-  @staticmethod
-  def forward(ctx, x, weight, bias, stride, padding):  # pylint: disable=arguments-differ
-    ctx.save_for_backward(x, weight)
-    ctx.conv = (bias.shape[0], stride, padding)
-    n, in_channels, height, width = x.shape
-    kernel = weight.shape[2:]
-    # [N*H*W, C_in] (free for channels-last input) x [C_in, C_out*kh*kw].
-    columns = x.permute(0, 2, 3, 1).reshape(-1, in_channels) @ weight.reshape(in_channels, -1)
-    columns = columns.view(n, height * width, -1).transpose(1, 2)
-    output_size = [(size - 1) * s - 2 * p + k
-                   for size, s, p, k in zip((height, width), stride, padding, kernel)]
-    return F.fold(columns, output_size, kernel, stride=stride, padding=padding) + bias.view(
-        1, -1, 1, 1)
+  @torch.jit.unused
+  def _use_gemm(self, x: torch.Tensor) -> bool:
+    return (gemm_convolutions.supported(self, x) and
+            gemm_convolutions.compute_dtype(x) == torch.bfloat16 and
+            tuple(self.kernel_size) == tuple(self.stride) and tuple(self.padding) == (0, 0))
 
-  @staticmethod
-  def backward(ctx, grad):  # pylint: disable=arguments-differ
-    x, weight = ctx.saved_tensors
-    num_bias, stride, padding = ctx.conv
-    grad_x, grad_weight, grad_bias = torch.ops.aten.convolution_backward(
-        grad, x, weight, [num_bias], stride, padding, [1, 1], True, [0, 0], 1,
-        list(ctx.needs_input_grad[:3]))
-    return grad_x, grad_weight, grad_bias, None, None
+  @torch.jit.unused
+  def _gemm_forward(self, x: torch.Tensor) -> torch.Tensor:
+    return gemm_convolutions.apply_without_autocast(
+        gemm_convolutions.Conv2dFunction, x, self.weight, self.bias, list(self.stride),
+        list(self.padding))
+
+  def forward(self, x):
+    if not torch.jit.is_scripting() and self._use_gemm(x):
+      return self._gemm_forward(x)
+    return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                    self.groups)
 
 
 class _ConvTranspose2d(nn.ConvTranspose2d):
-  """nn.ConvTranspose2d, faster on CPU with a single output channel.
+  """nn.ConvTranspose2d, faster on CPU with one output channel and in bf16.
 
   oneDNN's transposed convolution forward is slow with one output channel
-  (the decoder's last layer on grey-scale images: its forward and backward
-  take about half as long this way, float32 or bf16 autocast, on a 2-core
-  AVX-512 machine); a matrix product and col2im compute the same sums
-  faster. Other cases (and TorchScript, CUDA) use the native layer.
+  (the decoder's last layer on grey-scale images); a GEMM and col2im compute
+  the same sums faster (float32 forward and backward in 0.6 of the time on a
+  2-core AVX-512 machine). In bf16 oneDNN's weight gradient runs at 60 to
+  100 GFLOP/s against about 450 for a bf16 GEMM; im2col of the output
+  gradient and GEMMs give both gradients faster (forward and backward of
+  the wider layers in 0.7 to 0.8 of the time). Other cases (float32
+  backward, TorchScript, CUDA) use the native layer.
   """
+
+  # Buffers of the GEMM backward pass, kept between steps; not state.
+  __jit_ignored_attributes__ = ["_scratch"]
+
+  def __init__(self, *args, **kwargs):
+    super().__init__(*args, **kwargs)
+    self._scratch = {}
 
   @torch.jit.unused
   def _use_columns(self, x: torch.Tensor) -> bool:
-    # Under autocast the layer computes in the autocast dtype (bf16), as natively.
-    dtype = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else x.dtype
-    return (self.out_channels == 1 and x.dim() == 4 and x.device.type == "cpu" and
-            dtype in (torch.float32, torch.bfloat16) and self.weight.dtype == torch.float32 and
-            self.bias is not None and self.groups == 1 and
-            tuple(self.dilation) == (1, 1) and tuple(self.output_padding) == (0, 0) and
-            self.padding_mode == "zeros")
+    return self.out_channels == 1 and gemm_convolutions.supported(self, x)
 
   @torch.jit.unused
-  def _columns_forward(self, x: torch.Tensor) -> torch.Tensor:
-    weight, bias = self.weight, self.bias
-    if torch.is_autocast_enabled("cpu"):
-      dtype = torch.get_autocast_dtype("cpu")
-      x, weight, bias = x.to(dtype), weight.to(dtype), bias.to(dtype)
-    with torch.autocast("cpu", enabled=False):
-      return _ColumnsConvTranspose2dFunction.apply(x, weight, bias, list(self.stride),
-                                                   list(self.padding))
+  def _use_gemm_backward(self, x: torch.Tensor) -> bool:
+    return (self.out_channels > 1 and gemm_convolutions.supported(self, x) and
+            gemm_convolutions.compute_dtype(x) == torch.bfloat16)
+
+  @torch.jit.unused
+  def _gemm_forward(self, x: torch.Tensor) -> torch.Tensor:
+    return gemm_convolutions.apply_without_autocast(
+        gemm_convolutions.ConvTranspose2dFunction, x, self.weight, self.bias,
+        list(self.stride), list(self.padding), self._use_columns(x),
+        self._scratch if self._use_gemm_backward(x) else None)
 
   def forward(self, x):
-    if not torch.jit.is_scripting() and self._use_columns(x):
-      return self._columns_forward(x)
+    if not torch.jit.is_scripting() and (self._use_columns(x) or self._use_gemm_backward(x)):
+      return self._gemm_forward(x)
     return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                               self.output_padding, self.groups, self.dilation)
 
@@ -169,10 +175,10 @@ def conv_encoder(input_shape, num_latent):
   channels = input_shape[2]
   trunk = nn.Sequential(
       _ToNCHW(),
-      nn.Conv2d(channels, 32, 4, 2, 1), nn.ReLU(inplace=True),
-      nn.Conv2d(32, 32, 4, 2, 1), nn.ReLU(inplace=True),
-      nn.Conv2d(32, 64, 2, 2, 0), nn.ReLU(inplace=True),
-      nn.Conv2d(64, 64, 2, 2, 0), nn.ReLU(inplace=True),
+      _Conv2d(channels, 32, 4, 2, 1), nn.ReLU(inplace=True),
+      _Conv2d(32, 32, 4, 2, 1), nn.ReLU(inplace=True),
+      _Conv2d(32, 64, 2, 2, 0), nn.ReLU(inplace=True),
+      _Conv2d(64, 64, 2, 2, 0), nn.ReLU(inplace=True),
       _FlattenHWC(),
       nn.Linear(64 * (input_shape[0] // 16) * (input_shape[1] // 16), 256), nn.ReLU(inplace=True))
   return _glorot(GaussianHeads(trunk, 256, num_latent))
@@ -185,9 +191,9 @@ def deconv_decoder(num_latent, output_shape):
       nn.Linear(num_latent, 256), nn.ReLU(inplace=True),
       nn.Linear(256, 1024), nn.ReLU(inplace=True),
       _UnflattenHWC(4, 4, 64),
-      nn.ConvTranspose2d(64, 64, 4, 2, 1), nn.ReLU(inplace=True),
-      nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(inplace=True),
-      nn.ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(inplace=True),
+      _ConvTranspose2d(64, 64, 4, 2, 1), nn.ReLU(inplace=True),
+      _ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(inplace=True),
+      _ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(inplace=True),
       _ConvTranspose2d(32, output_shape[2], 4, 2, 1),
       _ToNHWC(output_shape)))
 

@@ -1,0 +1,187 @@
+"""The matrix-product convolutions compute what the native layers do."""
+import copy
+import io
+
+import pytest
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from dlib_torch.methods.shared import architectures
+from dlib_torch.methods.shared import gemm_convolutions
+
+# Largest difference allowed, relative to the largest magnitude of the native
+# result. float32: the same sums in another order. bf16: both sides round
+# their operands and results to bf16 (8 bits), summing in another order.
+TOLERANCE = {"float32": 2e-5, "bf16": 3e-2}
+
+# (batch, in channels, out channels, kernel, stride, padding, height, width):
+# the encoder's and decoder's layers, then odd batches, other channel
+# counts, sizes that the stride does not divide, a stride-1 kernel.
+CONV_SHAPES = [
+    (64, 1, 32, 4, 2, 1, 64, 64),
+    (64, 32, 32, 4, 2, 1, 32, 32),
+    (64, 32, 64, 2, 2, 0, 16, 16),
+    (64, 64, 64, 2, 2, 0, 8, 8),
+    (3, 5, 7, 4, 2, 1, 10, 6),
+    (5, 6, 3, 2, 2, 0, 7, 9),
+    (2, 3, 4, 3, 1, 1, 6, 5),
+]
+TRANSPOSED_SHAPES = [
+    (64, 64, 64, 4, 2, 1, 4, 4),
+    (64, 64, 32, 4, 2, 1, 8, 8),
+    (64, 32, 32, 4, 2, 1, 16, 16),
+    (64, 32, 1, 4, 2, 1, 32, 32),
+    (3, 5, 7, 4, 2, 1, 5, 3),
+    (5, 6, 1, 2, 2, 0, 4, 7),
+    (2, 3, 4, 3, 1, 1, 6, 5),
+]
+
+
+def _inputs(shape, transposed, seed=0):
+  batch, cin, cout, kernel, _, _, height, width = shape
+  generator = torch.Generator().manual_seed(seed)
+  x = torch.randn(batch, cin, height, width, generator=generator).to(
+      memory_format=torch.channels_last).requires_grad_()
+  weight_shape = (cin, cout, kernel, kernel) if transposed else (cout, cin, kernel, kernel)
+  weight = torch.randn(weight_shape, generator=generator).requires_grad_()
+  bias = torch.randn(cout, generator=generator).requires_grad_()
+  return x, weight, bias
+
+
+def _run(function, tensors, precision, seed=1):
+  """Output and gradients (input, weight, bias) of `function` for a random output gradient."""
+  with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+    y = function(*tensors)
+  grad = torch.randn(y.shape, generator=torch.Generator().manual_seed(seed))
+  grads = torch.autograd.grad(y, tensors, grad.to(y.dtype))
+  return [y.float()] + [g.float() for g in grads]
+
+
+def _assert_close(results, references, precision):
+  for result, reference in zip(results, references):
+    assert result.shape == reference.shape
+    scale = float(reference.abs().max())
+    assert float((result - reference).abs().max()) <= TOLERANCE[precision] * scale
+
+
+@pytest.mark.parametrize("precision", ["float32", "bf16"])
+@pytest.mark.parametrize("shape", CONV_SHAPES)
+def test_conv2d_function_matches_conv2d(shape, precision):
+  stride, padding = shape[4], shape[5]
+  tensors = _inputs(shape, transposed=False)
+
+  def gemm(x, weight, bias):
+    return gemm_convolutions.apply_without_autocast(
+        gemm_convolutions.Conv2dFunction, x, weight, bias, [stride] * 2, [padding] * 2)
+
+  def native(x, weight, bias):
+    return F.conv2d(x, weight, bias, stride, padding)
+
+  _assert_close(_run(gemm, tensors, precision), _run(native, tensors, precision), precision)
+
+
+@pytest.mark.parametrize("precision", ["float32", "bf16"])
+@pytest.mark.parametrize("columns_forward", [False, True])
+@pytest.mark.parametrize("gemm_backward", [False, True])
+@pytest.mark.parametrize("shape", TRANSPOSED_SHAPES)
+def test_conv_transpose2d_function_matches_conv_transpose2d(shape, gemm_backward,
+                                                            columns_forward, precision):
+  stride, padding = shape[4], shape[5]
+  tensors = _inputs(shape, transposed=True)
+  scratch = {} if gemm_backward else None
+
+  def gemm(x, weight, bias):
+    return gemm_convolutions.apply_without_autocast(
+        gemm_convolutions.ConvTranspose2dFunction, x, weight, bias, [stride] * 2,
+        [padding] * 2, columns_forward, scratch)
+
+  def native(x, weight, bias):
+    return F.conv_transpose2d(x, weight, bias, stride, padding)
+
+  references = _run(native, tensors, precision)
+  _assert_close(_run(gemm, tensors, precision), references, precision)
+  if gemm_backward:
+    # Kept buffers are reused (and their zero border stays zero) at the next
+    # call with other values.
+    kept = {name: buffer.data_ptr() for name, buffer in scratch.items()}
+    tensors = _inputs(shape, transposed=True, seed=2)
+    _assert_close(_run(gemm, tensors, precision, seed=3),
+                  _run(native, tensors, precision, seed=3), precision)
+    assert {name: buffer.data_ptr() for name, buffer in scratch.items()} == kept
+
+
+def _native_copy(network):
+  """The network with every convolution replaced by its torch.nn class."""
+  plain = copy.deepcopy(network)
+  for module in plain.modules():
+    if isinstance(module, architectures._Conv2d):  # pylint: disable=protected-access
+      module.__class__ = nn.Conv2d
+    elif isinstance(module, architectures._ConvTranspose2d):  # pylint: disable=protected-access
+      module.__class__ = nn.ConvTranspose2d
+  return plain
+
+
+def _networks():
+  torch.manual_seed(0)
+  encoder = architectures.conv_encoder([64, 64, 1], 10)
+  decoder = architectures.deconv_decoder(10, [64, 64, 1])
+  return [(net.to(memory_format=torch.channels_last), shape)
+          for net, shape in ((encoder, (64, 64, 64, 1)), (decoder, (64, 10)))]
+
+
+@pytest.mark.parametrize("precision", ["float32", "bf16"])
+def test_networks_match_native_layers(precision):
+  for network, input_shape in _networks():
+    plain = _native_copy(network)
+    x = torch.rand(input_shape, generator=torch.Generator().manual_seed(0))
+
+    def outputs_and_grads(net):
+      with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        outputs = net(x)
+      outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+      total = sum((o.float() * torch.linspace(-1, 1, o.numel()).view(o.shape)).sum()
+                  for o in outputs)
+      return [o.float() for o in outputs] + list(torch.autograd.grad(total, net.parameters()))
+
+    results, references = outputs_and_grads(network), outputs_and_grads(plain)
+    assert all(r.dtype == torch.float32 for r in results)
+    _assert_close(results, references, precision)
+
+
+def test_paths_are_chosen_per_layer_and_precision():
+  encoder, decoder = [net for net, _ in _networks()]
+  convolutions = [m for m in encoder.modules() if isinstance(m, nn.Conv2d)]
+  inputs = [torch.zeros(2, m.in_channels, 8, 8) for m in convolutions]
+  uses_gemm = lambda: [m._use_gemm(x) for m, x in zip(convolutions, inputs)]  # pylint: disable=protected-access
+  # float32: oneDNN everywhere; bf16: the GEMM path where kernel == stride.
+  assert uses_gemm() == [False] * 4
+  with torch.autocast("cpu", dtype=torch.bfloat16):
+    assert uses_gemm() == [False, False, True, True]
+  transposed = [m for m in decoder.modules() if isinstance(m, nn.ConvTranspose2d)]
+  inputs = [torch.zeros(2, m.in_channels, 8, 8) for m in transposed]
+  paths = lambda: [(m._use_columns(x), m._use_gemm_backward(x))  # pylint: disable=protected-access
+                   for m, x in zip(transposed, inputs)]
+  assert paths() == [(False, False)] * 3 + [(True, False)]
+  with torch.autocast("cpu", dtype=torch.bfloat16):
+    assert paths() == [(False, True)] * 3 + [(True, False)]
+  # Other devices keep the native layers.
+  assert not convolutions[2]._use_gemm(torch.zeros(2, 32, 8, 8, device="meta"))  # pylint: disable=protected-access
+  assert not transposed[0]._use_gemm_backward(torch.zeros(2, 64, 8, 8, device="meta"))  # pylint: disable=protected-access
+
+
+def test_scripted_networks_use_the_native_layers():
+  for network, input_shape in _networks():
+    plain = _native_copy(network).eval()
+    scripted = torch.jit.script(copy.deepcopy(network).eval())
+    buffer = io.BytesIO()
+    torch.jit.save(scripted, buffer)
+    buffer.seek(0)
+    loaded = torch.jit.load(buffer)
+    x = torch.rand(input_shape[:1] and (4,) + tuple(input_shape[1:]))
+    with torch.no_grad():
+      expected = plain(x)
+      got = loaded(x)
+    for g, e in zip(got if isinstance(got, tuple) else (got,),
+                    expected if isinstance(expected, tuple) else (expected,)):
+      assert torch.equal(g, e)
