@@ -9,7 +9,8 @@ per fit, and a node's samples stay sorted by every feature as the tree grows
 The trees are the ones scikit-learn 1.9 builds: the same xorshift feature
 order (each tree's splitter seeded by one `randint(0, 2**31 - 1)` from the
 estimator's RandomState, so numpy's global state after `fit` is sklearn's),
-the same split positions (consecutive values more than 1e-7 apart), the same
+the same split positions (consecutive float32 values more than sklearn's
+float32 1e-7 apart, in float32 arithmetic), the same
 criterion sums and threshold midpoints, the same depth-first order and leaf
 rules, the same Newton leaf values and gradients.
 
@@ -18,9 +19,9 @@ the order its introsort and partitions leave them, which is the presorted
 order except among equal values of a feature (and, for a node's total, the
 order the samples arrive in). Those sums then differ by rounding, which can
 only change a decision that is a tie up to rounding: two candidate splits,
-or an impurity or improvement against sklearn's EPSILON. Each tree is first
-built from the presorted orders, checking these decisions against a bound
-on that rounding; a tie between candidates in a node of a few samples is
+or an impurity or improvement against sklearn's EPSILON. Nodes are split
+with the presorted orders, checking these decisions against a bound on that
+rounding; a tie between candidates in a node of a few samples is
 settled by trying every total sklearn's order could give. A node with any
 other such tie is split again in sklearn's own order of its samples, found
 by replaying sklearn's sorts (its introsort where values tie) and partitions
