@@ -30,6 +30,7 @@ from dlib_torch import gin_registry
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
 from dlib_torch.utils import devices
+from dlib_torch.utils import host_memory
 
 _ARCHITECTURE = """
 dataset.name = "procedural_dsprites"
@@ -170,6 +171,8 @@ def main():
                       choices=sorted(METHODS))
   args = parser.parse_args()
   device = devices.resolve_device(args.device)
+  if device.type == "cpu":
+    host_memory.keep_freed_memory()  # As training does.
   print("device: {} ({} threads), load average {:.2f}".format(
       device, torch.get_num_threads(), os.getloadavg()[0]))
   reference = MethodTimer("vae", device)

@@ -37,6 +37,7 @@ from dlib_torch import gin_registry
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.unsupervised import gaussian_encoder_model  # pylint: disable=unused-import
 from dlib_torch.utils import devices
+from dlib_torch.utils import host_memory
 
 _SHARED = """
 encoder.num_latent = 10
@@ -136,11 +137,10 @@ class StepTimer:
 def _minor_page_faults():
   """The process's minor page faults so far: fresh pages the allocator got from the OS.
 
-  With glibc's default malloc, the float32 step's large activations (8 MB)
-  come back as fresh pages at every step (30 to 50 MB, a fifth to a third of
-  the step time on a 2-core AVX-512 machine); setting the environment
-  variables MALLOC_MMAP_THRESHOLD_=4000000000 MALLOC_TRIM_THRESHOLD_=100000000000
-  (or calling mallopt) removes them.
+  With glibc's default thresholds (--malloc-defaults) the float32 step's
+  activations come back as fresh pages at every step (30 to 50 MB, a fifth
+  to a third of the step time on a 2-core machine); training raises them
+  (`host_memory.keep_freed_memory`), which should leave about none.
   """
   return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
@@ -234,8 +234,12 @@ def main():
                       help="time each convolution against its torch.nn class instead")
   parser.add_argument("--versus-native", action="store_true",
                       help="also time the step with the torch.nn convolution classes")
+  parser.add_argument("--malloc-defaults", action="store_true",
+                      help="keep glibc's allocator thresholds (dtrain raises them on CPU)")
   args = parser.parse_args()
   device = devices.resolve_device(args.device)
+  if device.type == "cpu" and not args.malloc_defaults:
+    host_memory.keep_freed_memory()  # As training does.
   if args.threads:
     torch.set_num_threads(args.threads)
   print("device: {} ({} threads), {}".format(device, torch.get_num_threads(), _load()))

@@ -25,6 +25,7 @@ from dlib_torch.methods.shared import checkpoint
 from dlib_torch.utils import atomic_io
 from dlib_torch.utils import devices
 from dlib_torch.utils import errors
+from dlib_torch.utils import host_memory
 from dlib_torch.utils import results
 from dlib_torch.utils import torchscript_io
 
@@ -95,6 +96,8 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
   # Everything that can fail on bad input comes before the folder is touched.
   device = devices.resolve_device(runtime.device)
   devices.autocast(device, runtime.precision)
+  if device.type == "cpu":
+    host_memory.keep_freed_memory()
   dataset = named_data.get_named_ground_truth_data()
   if num_labelled_samples is None:
     if random_seed is None:
