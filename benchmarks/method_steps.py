@@ -32,7 +32,7 @@ from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
 from dlib_torch.utils import devices
 from dlib_torch.utils import host_memory
 
-_ARCHITECTURE = """
+ARCHITECTURE = """
 dataset.name = "procedural_dsprites"
 model.batch_size = 64
 encoder.num_latent = 10
@@ -110,7 +110,7 @@ class MethodTimer:
   def __init__(self, method, device):
     gin.clear_config()
     gin_registry.register_for("train")
-    gin.parse_config(_ARCHITECTURE + METHODS[method][0])
+    gin.parse_config(ARCHITECTURE + METHODS[method][0])
     # `@s2_vae` (a class, instantiated with the labeller's factor sizes) or `@vae()`.
     reference = gin.query_parameter("model.model")
     model = reference.scoped_configurable_fn

@@ -18,7 +18,7 @@ torch.nn class, in interleaved windows; --versus-native adds to each method
 the step of a copy of the model whose convolutions are the torch.nn classes.
 
   python benchmarks/train_step.py [--seconds 10] [--rounds 5] [--threads N]
-      [--device cpu] [--method vae ...] [--layers] [--versus-native]
+      [--device cpu] [--method vae ...] [--layers] [--versus-native] [--malloc-defaults]
 """
 import argparse
 import copy
@@ -33,36 +33,16 @@ import torch
 from torch import nn
 from torch.utils import flop_counter
 
+import method_steps  # benchmarks/, the script's own folder
+
 from dlib_torch import gin_registry
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.unsupervised import gaussian_encoder_model  # pylint: disable=unused-import
 from dlib_torch.utils import devices
 from dlib_torch.utils import host_memory
 
-_SHARED = """
-encoder.num_latent = 10
-encoder.encoder_fn = @conv_encoder
-decoder.decoder_fn = @deconv_decoder
-reconstruction_loss.loss_fn = @bernoulli_loss
-vae_optimizer.optimizer_fn = @vae/AdamOptimizer
-vae/AdamOptimizer.learning_rate = 0.0001
-discriminator.discriminator_fn = @fc_discriminator
-discriminator_optimizer.optimizer_fn = @discriminator/AdamOptimizer
-discriminator/AdamOptimizer.learning_rate = 0.0001
-discriminator/AdamOptimizer.beta1 = 0.5
-discriminator/AdamOptimizer.beta2 = 0.9
-"""
-
-# Method name -> the bindings that select it (the study's first value of each).
-METHODS = {
-    "vae": "model.model = @vae()\nvae.beta = 1.",
-    "annealed_vae": ("model.model = @annealed_vae()\nannealed_vae.c_max = 5.\n"
-                     "annealed_vae.iteration_threshold = 100000\nannealed_vae.gamma = 1000"),
-    "factor_vae": "model.model = @factor_vae()\nfactor_vae.gamma = 10.",
-    "dip_vae_i": ("model.model = @dip_vae()\ndip_vae.lambda_od = 1.\n"
-                  "dip_vae.lambda_d_factor = 10.\ndip_vae.dip_type = 'i'"),
-    "beta_tc_vae": "model.model = @beta_tc_vae()\nbeta_tc_vae.beta = 1.",
-}
+# The methods whose model trains on plain observation batches (see method_steps.py).
+UNSUPERVISED = ("vae", "annealed_vae", "factor_vae", "dip_vae_i", "dip_vae_ii", "beta_tc_vae")
 
 
 def matmul_rate(device, seconds):
@@ -89,7 +69,7 @@ def _sync(device):
 def build(method, device):
   gin.clear_config()
   gin_registry.register_for("train")
-  gin.parse_config(_SHARED + METHODS[method])
+  gin.parse_config(method_steps.ARCHITECTURE + method_steps.METHODS[method][0])
   model = gin.query_parameter("model.model").scoped_configurable_fn()
   model.build([64, 64, 1])
   model.to(device=device, memory_format=torch.channels_last)
@@ -229,7 +209,7 @@ def main():
   parser.add_argument("--rounds", type=int, default=5)
   parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
   parser.add_argument("--device", default="auto")
-  parser.add_argument("--method", nargs="*", default=["vae"], choices=sorted(METHODS))
+  parser.add_argument("--method", nargs="*", default=["vae"], choices=UNSUPERVISED)
   parser.add_argument("--layers", action="store_true",
                       help="time each convolution against its torch.nn class instead")
   parser.add_argument("--versus-native", action="store_true",
