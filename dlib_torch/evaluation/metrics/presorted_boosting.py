@@ -358,6 +358,29 @@ def _move_left(order, g, start, end, pos, new_pos, sum_left, sum_total):
 
 
 @numba.njit(cache=True)
+def _children_impurities(order, g, start, pos, end, sum_total, sq_sum_total, node_impurity,
+                         w_total):
+  """The children's impurities and the split's weighted improvement, as sklearn
+  computes them, for the node's samples [start, end) in `order` split at pos."""
+  sum_left = _move_left(order, g, start, end, start, pos, 0., sum_total)
+  sq_sum_left = 0.
+  for p in range(start, pos):
+    v = g[order[p]]
+    sq_sum_left += v * v
+  weight = float(end - start)
+  weight_left = float(pos - start)
+  weight_right = weight - weight_left
+  sum_right = sum_total - sum_left
+  impurity_left = sq_sum_left / weight_left - (sum_left / weight_left)**2
+  impurity_right = ((sq_sum_total - sq_sum_left) / weight_right
+                    - (sum_right / weight_right)**2)
+  improvement = (weight / w_total) * (
+      node_impurity - (weight_right / weight * impurity_right)
+      - (weight_left / weight * impurity_left))
+  return impurity_left, impurity_right, improvement
+
+
+@numba.njit(cache=True)
 def _scan_feature(order, x_row, g, inverse, start, end, sum_total, weight, tolerance):
   """sklearn's best-split search over one feature, samples sorted in `order`.
 
@@ -776,21 +799,11 @@ def _build_tree(x_t, presorted, g, inverse, seed, max_depth, rows, samples, valu
               x_t, rows, g, start, end, weight, best_feature, pos,
               path_sorted[depth], n_sorted))
       if pos < end and not resplit:
-        order = rows[best_feature]
-        sum_left = _move_left(order, g, start, end, start, pos, 0., sum_total)
-        sq_sum_left = 0.
-        for p in range(start, pos):
-          v = g[order[p]]
-          sq_sum_left += v * v
+        impurity_left, impurity_right, improvement = _children_impurities(
+            rows[best_feature], g, start, pos, end, sum_total, sq_sum_total, node_impurity,
+            w_total)
         weight_left = float(pos - start)
         weight_right = weight - weight_left
-        sum_right = sum_total - sum_left
-        impurity_left = sq_sum_left / weight_left - (sum_left / weight_left)**2
-        impurity_right = ((sq_sum_total - sq_sum_left) / weight_right
-                          - (sum_right / weight_right)**2)
-        improvement = (weight / w_total) * (
-            node_impurity - (weight_right / weight * impurity_right)
-            - (weight_left / weight * impurity_left))
         # A child's impurity or the improvement against EPSILON up to rounding.
         child_tolerance = 8. * abs_max * sum_error
         left_error = child_tolerance / weight_left
@@ -821,20 +834,8 @@ def _build_tree(x_t, presorted, g, inverse, seed, max_depth, rows, samples, valu
                         constant_features, rand_state, path_sorted[depth]))
         if pos < end:
           _partition_final(x_t, samples, start, end, best_feature, best_threshold)
-          sum_left = _move_left(samples, g, start, end, start, pos, 0., sum_total)
-          sq_sum_left = 0.
-          for p in range(start, pos):
-            v = g[samples[p]]
-            sq_sum_left += v * v
-          weight_left = float(pos - start)
-          weight_right = weight - weight_left
-          sum_right = sum_total - sum_left
-          impurity_left = sq_sum_left / weight_left - (sum_left / weight_left)**2
-          impurity_right = ((sq_sum_total - sq_sum_left) / weight_right
-                            - (sum_right / weight_right)**2)
-          improvement = (weight / w_total) * (
-              node_impurity - (weight_right / weight * impurity_right)
-              - (weight_left / weight * impurity_left))
+          impurity_left, impurity_right, improvement = _children_impurities(
+              samples, g, start, pos, end, sum_total, sq_sum_total, node_impurity, w_total)
           left_error = right_error = 0.
       n_constants = n_found
       is_leaf = pos >= end or improvement + eps < 0.
