@@ -65,16 +65,17 @@ def sample_pairs(ground_truth_data, representation_function, batch_size,
   """
   labels = np.zeros(num_points, dtype=np.int64)
 
-  def observation_batches():
+  def factor_batches():
     for i in range(num_points):
       labels[i] = random_state.randint(ground_truth_data.num_factors)
       factors1 = ground_truth_data.sample_factors(batch_size, random_state)
       factors2 = ground_truth_data.sample_factors(batch_size, random_state)
       factors2[:, labels[i]] = factors1[:, labels[i]]
-      yield ground_truth_data.sample_observations_from_factors(factors1, random_state)
-      yield ground_truth_data.sample_observations_from_factors(factors2, random_state)
+      yield factors1
+      yield factors2
 
-  codes = utils.represent_batches(observation_batches(), representation_function)
+  codes = utils.represent_factor_batches(factor_batches(), ground_truth_data,
+                                         representation_function, random_state)
   return np.stack(codes[0::2]), np.stack(codes[1::2]), labels
 
 

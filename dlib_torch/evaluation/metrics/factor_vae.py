@@ -79,14 +79,15 @@ def sample_fixed_factor_batches(ground_truth_data, representation_function,
   """
   labels = np.zeros(num_points, dtype=np.int64)
 
-  def observation_batches():
+  def factor_batches():
     for i in range(num_points):
       labels[i] = random_state.randint(ground_truth_data.num_factors)
       factors = ground_truth_data.sample_factors(batch_size, random_state)
       factors[:, labels[i]] = factors[0, labels[i]]
-      yield ground_truth_data.sample_observations_from_factors(factors, random_state)
+      yield factors
 
-  codes = utils.represent_batches(observation_batches(), representation_function)
+  codes = utils.represent_factor_batches(factor_batches(), ground_truth_data,
+                                         representation_function, random_state)
   return np.stack(codes), labels
 
 

@@ -62,6 +62,54 @@ def represent_batches(observation_batches, representation_function,
   return codes
 
 
+def represent_factor_batches(factor_batches, ground_truth_data, representation_function,
+                             random_state, chunk_bytes=_CHUNK_BYTES):
+  """Codes of the observations of a stream of factor batches, in order.
+
+  Each batch's observations are rendered after its factors are drawn, as
+  `ground_truth_data.sample` does. Where rendering draws nothing from
+  `random_state` (`observations_draw_random` False), the batches of a whole
+  chunk are rendered in one call instead: the same draws and observations,
+  without a render call and a copy per small batch.
+
+  Args:
+    factor_batches: iterable of factor arrays [n_b, num_factors]; drawing
+      them may use `random_state`.
+    ground_truth_data: GroundTruthData that renders them.
+    representation_function: maps observations [n, ...] to codes [n, d].
+    random_state: np.random.RandomState the rendering draws from.
+    chunk_bytes: size of the observation chunks the representation sees.
+
+  Returns:
+    List with the codes [n_b, d] of each batch.
+  """
+  # Data sets that do not say (duck-typed ones) are rendered batch by batch.
+  if getattr(ground_truth_data, "observations_draw_random", True):
+    return represent_batches(
+        (ground_truth_data.sample_observations_from_factors(factors, random_state)
+         for factors in factor_batches), representation_function, chunk_bytes)
+  # float32 observations: the size the representation function is fed.
+  rows = max(1, chunk_bytes // (4 * int(np.prod(ground_truth_data.observation_shape))))
+  codes, pending, pending_rows = [], [], 0
+
+  def flush():
+    observations = ground_truth_data.sample_observations_from_factors(
+        np.concatenate(pending), random_state)
+    bounds = np.cumsum([len(factors) for factors in pending])[:-1]
+    codes.extend(np.split(representation_function(observations), bounds))
+    pending.clear()
+
+  for factors in factor_batches:
+    pending.append(factors)
+    pending_rows += len(factors)
+    if pending_rows >= rows:
+      flush()
+      pending_rows = 0
+  if pending:
+    flush()
+  return codes
+
+
 def generate_batch_factor_code(ground_truth_data, representation_function,
                                num_points, random_state, batch_size):
   """Samples points and their codes, `batch_size` points per sampling call.

@@ -6,6 +6,7 @@ from sklearn import ensemble
 from sklearn import metrics as sk_metrics
 
 from dlib_torch.data.ground_truth import dummy_data
+from dlib_torch.data.ground_truth import named_data
 from dlib_torch.evaluation.metrics import utils
 
 
@@ -54,6 +55,40 @@ class TestGenerateBatchFactorCode:
     assert calls == [6, 6, 3]
     for i, c in enumerate(codes):
       np.testing.assert_array_equal(c, np.full((3, 1), 2. * i))
+
+
+class TestRepresentFactorBatches:
+  """Observations rendered per chunk where rendering draws nothing, else per batch."""
+
+  @pytest.mark.parametrize("name", ["procedural_dsprites", "procedural_noisy_dsprites"])
+  def test_same_draws_and_codes_as_rendering_each_batch(self, name):
+    data = named_data.get_named_ground_truth_data(name)
+    calls = []
+
+    def rep_fn(x):
+      calls.append(len(x))
+      return x.reshape(len(x), -1)[:, ::997].astype(np.float32)
+
+    def factor_batches(rs):
+      for size in (5, 7, 5, 3):  # Drawing factors uses the random state too.
+        yield data.sample_factors(size, rs)
+
+    rs = np.random.RandomState(4)
+    expected = [rep_fn(data.sample_observations_from_factors(f, rs))
+                for f in factor_batches(rs)]
+    expected_next = rs.randint(1000)
+    renders = []
+    render = data.sample_observations_from_factors
+    data.sample_observations_from_factors = lambda f, rs: renders.append(len(f)) or render(f, rs)
+    rs = np.random.RandomState(4)
+    codes = utils.represent_factor_batches(factor_batches(rs), data, rep_fn, rs,
+                                           chunk_bytes=12 * 64 * 64 * 4)
+    for code, expected_code in zip(codes, expected):
+      np.testing.assert_array_equal(code, expected_code)
+    assert len(codes) == 4 and rs.randint(1000) == expected_next
+    # Noise draws from the random state: each batch is rendered after its
+    # factors; otherwise a chunk (12 float32 images here) at a time.
+    assert renders == ([5, 7, 5, 3] if data.observations_draw_random else [12, 8])
 
 
 def test_obtain_representation():
