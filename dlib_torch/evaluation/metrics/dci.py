@@ -40,11 +40,8 @@ def compute_dci(ground_truth_data, representation_function, random_state,
   """
   del artifact_dir
   logging.info("Generating training set.")
-  mus_train, ys_train = utils.generate_batch_factor_code(
-      ground_truth_data, representation_function, num_train, random_state,
-      batch_size)
-  mus_test, ys_test = utils.generate_batch_factor_code(
-      ground_truth_data, representation_function, num_test, random_state,
+  mus_train, ys_train, mus_test, ys_test = utils.generate_train_test_codes(
+      ground_truth_data, representation_function, num_train, num_test, random_state,
       batch_size)
   return compute_dci_from_codes(mus_train, ys_train, mus_test, ys_test)
 

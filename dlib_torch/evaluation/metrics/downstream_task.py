@@ -54,11 +54,8 @@ def compute_downstream_task(ground_truth_data,
   scores = {}
   for train_size in num_train:
     logging.info("Downstream task with %d training points.", train_size)
-    mus_train, ys_train = utils.generate_batch_factor_code(
-        ground_truth_data, representation_function, train_size, random_state,
-        batch_size)
-    mus_test, ys_test = utils.generate_batch_factor_code(
-        ground_truth_data, representation_function, num_test, random_state,
+    mus_train, ys_train, mus_test, ys_test = utils.generate_train_test_codes(
+        ground_truth_data, representation_function, train_size, num_test, random_state,
         batch_size)
     train_acc, test_acc = compute_accuracies(
         mus_train.T, ys_train, mus_test.T, ys_test, utils.make_predictor_fn())

@@ -54,10 +54,9 @@ def compute_glancenets_alignment(ground_truth_data, representation_function, ran
     Dict with alignment, explicitness, explicitness_train and completeness.
   """
   del artifact_dir
-  mus_train, ys_train = utils.generate_batch_factor_code(
-      ground_truth_data, representation_function, num_train, random_state, batch_size)
-  mus_test, ys_test = utils.generate_batch_factor_code(
-      ground_truth_data, representation_function, num_test, random_state, batch_size)
+  mus_train, ys_train, mus_test, ys_test = utils.generate_train_test_codes(
+      ground_truth_data, representation_function, num_train, num_test, random_state,
+      batch_size)
   return compute_alignment_explicitness(mus_train, ys_train, mus_test, ys_test,
                                         importance, code_transform, factor_indices)
 

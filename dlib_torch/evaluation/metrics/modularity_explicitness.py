@@ -40,11 +40,8 @@ def compute_modularity_explicitness(ground_truth_data,
     "explicitness_score_test".
   """
   del artifact_dir
-  mus_train, ys_train = utils.generate_batch_factor_code(
-      ground_truth_data, representation_function, num_train, random_state,
-      batch_size)
-  mus_test, ys_test = utils.generate_batch_factor_code(
-      ground_truth_data, representation_function, num_test, random_state,
+  mus_train, ys_train, mus_test, ys_test = utils.generate_train_test_codes(
+      ground_truth_data, representation_function, num_train, num_test, random_state,
       batch_size)
   return compute_modularity_explicitness_from_codes(mus_train, ys_train,
                                                     mus_test, ys_test)

@@ -53,11 +53,8 @@ def compute_reduced_downstream_task(ground_truth_data,
   scores = {}
   for train_size in num_train:
     size_string = str(train_size)
-    mus_train, ys_train = utils.generate_batch_factor_code(
-        ground_truth_data, representation_function, train_size, random_state,
-        batch_size)
-    mus_test, ys_test = utils.generate_batch_factor_code(
-        ground_truth_data, representation_function, num_test, random_state,
+    mus_train, ys_train, mus_test, ys_test = utils.generate_train_test_codes(
+        ground_truth_data, representation_function, train_size, num_test, random_state,
         batch_size)
     reduced_train, reduced_test, other_train, other_test = [], [], [], []
     for factor in range(ground_truth_data.num_factors):

@@ -42,11 +42,8 @@ def compute_sap(ground_truth_data,
   """
   del artifact_dir
   logging.info("Generating training set.")
-  mus, ys = utils.generate_batch_factor_code(
-      ground_truth_data, representation_function, num_train, random_state,
-      batch_size)
-  mus_test, ys_test = utils.generate_batch_factor_code(
-      ground_truth_data, representation_function, num_test, random_state,
+  mus, ys, mus_test, ys_test = utils.generate_train_test_codes(
+      ground_truth_data, representation_function, num_train, num_test, random_state,
       batch_size)
   return compute_sap_from_codes(mus, ys, mus_test, ys_test, continuous_factors)
 

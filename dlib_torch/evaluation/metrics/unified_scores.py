@@ -52,11 +52,8 @@ def compute_unified_scores(ground_truth_data, representation_function,
     Dict "<matrix function name>.<aggregation key>", e.g.
     "mutual_information_matrix.mig".
   """
-  mus_train, ys_train = utils.generate_batch_factor_code(
-      ground_truth_data, representation_function, num_train, random_state,
-      batch_size)
-  mus_test, ys_test = utils.generate_batch_factor_code(
-      ground_truth_data, representation_function, num_test, random_state,
+  mus_train, ys_train, mus_test, ys_test = utils.generate_train_test_codes(
+      ground_truth_data, representation_function, num_train, num_test, random_state,
       batch_size)
   factor_names = getattr(ground_truth_data, "factor_names", None)
   if factor_names is None:

@@ -25,6 +25,30 @@ _CHUNK_BYTES = 64 * 2**20
 _MIN_POINTS_FOR_PROCESSES = 2000
 
 
+def _apply_in_chunks(batches, batch_bytes, chunk_bytes, fn):
+  """fn applied to concatenations of consecutive batches of about `chunk_bytes`
+  (by `batch_bytes(batch)`); returns fn's output split back into one part per
+  batch, in order. The batches are consumed in order."""
+  results = []
+  pending, pending_bytes = [], 0
+
+  def flush():
+    chunk = pending[0] if len(pending) == 1 else np.concatenate(pending)
+    bounds = np.cumsum([len(batch) for batch in pending])[:-1]
+    results.extend(np.split(fn(chunk), bounds))
+    pending.clear()
+
+  for batch in batches:
+    pending.append(batch)
+    pending_bytes += batch_bytes(batch)
+    if pending_bytes >= chunk_bytes:
+      flush()
+      pending_bytes = 0
+  if pending:
+    flush()
+  return results
+
+
 def represent_batches(observation_batches, representation_function,
                       chunk_bytes=_CHUNK_BYTES):
   """Applies a representation function to a stream of observation batches.
@@ -41,25 +65,8 @@ def represent_batches(observation_batches, representation_function,
   Returns:
     List with the codes [n_b, d] of each batch, in order.
   """
-  codes = []
-  pending, pending_bytes = [], 0
-
-  def flush():
-    chunk = pending[0] if len(pending) == 1 else np.concatenate(pending)
-    chunk_codes = representation_function(chunk)
-    bounds = np.cumsum([len(batch) for batch in pending])[:-1]
-    codes.extend(np.split(chunk_codes, bounds))
-    pending.clear()
-
-  for batch in observation_batches:
-    pending.append(batch)
-    pending_bytes += np.asarray(batch).nbytes
-    if pending_bytes >= chunk_bytes:
-      flush()
-      pending_bytes = 0
-  if pending:
-    flush()
-  return codes
+  return _apply_in_chunks(observation_batches, lambda batch: np.asarray(batch).nbytes,
+                          chunk_bytes, representation_function)
 
 
 def represent_factor_batches(factor_batches, ground_truth_data, representation_function,
@@ -89,25 +96,11 @@ def represent_factor_batches(factor_batches, ground_truth_data, representation_f
         (ground_truth_data.sample_observations_from_factors(factors, random_state)
          for factors in factor_batches), representation_function, chunk_bytes)
   # float32 observations: the size the representation function is fed.
-  rows = max(1, chunk_bytes // (4 * int(np.prod(ground_truth_data.observation_shape))))
-  codes, pending, pending_rows = [], [], 0
-
-  def flush():
-    observations = ground_truth_data.sample_observations_from_factors(
-        np.concatenate(pending), random_state)
-    bounds = np.cumsum([len(factors) for factors in pending])[:-1]
-    codes.extend(np.split(representation_function(observations), bounds))
-    pending.clear()
-
-  for factors in factor_batches:
-    pending.append(factors)
-    pending_rows += len(factors)
-    if pending_rows >= rows:
-      flush()
-      pending_rows = 0
-  if pending:
-    flush()
-  return codes
+  row_bytes = 4 * int(np.prod(ground_truth_data.observation_shape))
+  return _apply_in_chunks(
+      factor_batches, lambda factors: len(factors) * row_bytes, chunk_bytes,
+      lambda factors: representation_function(
+          ground_truth_data.sample_observations_from_factors(factors, random_state)))
 
 
 def generate_batch_factor_code(ground_truth_data, representation_function,
@@ -140,6 +133,21 @@ def generate_batch_factor_code(ground_truth_data, representation_function,
 
   codes = represent_batches(observation_batches(), representation_function)
   return np.transpose(np.concatenate(codes)), np.transpose(np.concatenate(factors))
+
+
+def generate_train_test_codes(ground_truth_data, representation_function, num_train,
+                              num_test, random_state, batch_size):
+  """A training and then a test sample of codes and factors, as the metrics draw them.
+
+  Returns:
+    mus_train [d, num_train], ys_train [F, num_train], mus_test [d, num_test],
+    ys_test [F, num_test] (see `generate_batch_factor_code`).
+  """
+  mus_train, ys_train = generate_batch_factor_code(
+      ground_truth_data, representation_function, num_train, random_state, batch_size)
+  mus_test, ys_test = generate_batch_factor_code(
+      ground_truth_data, representation_function, num_test, random_state, batch_size)
+  return mus_train, ys_train, mus_test, ys_test
 
 
 def split_train_test(observations, train_percentage):
