@@ -29,6 +29,7 @@ import torch
 from dlib_torch import gin_registry
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
+from dlib_torch.methods.unsupervised import train
 from dlib_torch.utils import devices
 from dlib_torch.utils import host_memory
 
@@ -128,7 +129,7 @@ class MethodTimer:
     model.to(device=device, memory_format=torch.channels_last)
     model.train()
     self.model, self.optimizers = model, model.make_optimizers()
-    self.batch = _to_tensors(stream.next_batch(64), device)
+    self.batch = train._to_device(stream.next_batch(64), device)  # pylint: disable=protected-access
     self.generator = torch.Generator(device=device).manual_seed(0)
     self.device, self.count = device, 0
     self.seconds_per_step(0.0)  # Warm-up (allocator, oneDNN primitive caches).
@@ -153,12 +154,6 @@ def _bound(name):
     return True
   except ValueError:
     return False
-
-
-def _to_tensors(batch, device):
-  if isinstance(batch, (tuple, list)):
-    return tuple(_to_tensors(part, device) for part in batch)
-  return torch.from_numpy(batch).to(device)
 
 
 def main():
