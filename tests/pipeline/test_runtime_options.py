@@ -28,13 +28,13 @@ def _forward_and_grads(network, z, grad, precision):
   return output.float(), grads
 
 
-def test_single_channel_transposed_conv_uses_the_column_path():
+def test_single_channel_transposed_conv_uses_the_planar_path():
   decoder, _ = _decoder_and_plain_copy()
   last = decoder[-2]
   assert isinstance(last, nn.ConvTranspose2d) and last.out_channels == 1
-  assert last._use_columns(torch.zeros(2, 32, 32, 32))  # pylint: disable=protected-access
+  assert last._use_planes(torch.zeros(2, 32, 32, 32))  # pylint: disable=protected-access
   wider = architectures._ConvTranspose2d(32, 32, 4, 2, 1)  # pylint: disable=protected-access
-  assert not wider._use_columns(torch.zeros(2, 32, 16, 16))  # pylint: disable=protected-access
+  assert not wider._use_planes(torch.zeros(2, 32, 16, 16))  # pylint: disable=protected-access
 
 
 def test_decoder_matches_plain_layers_float32_and_bf16():

@@ -116,13 +116,14 @@ class _ConvTranspose2d(nn.ConvTranspose2d):
   """nn.ConvTranspose2d, faster on CPU with one output channel and in bf16.
 
   oneDNN's transposed convolution forward is slow with one output channel
-  (the decoder's last layer on grey-scale images); a GEMM and col2im compute
-  the same sums faster (float32 forward and backward in 0.6 of the time on a
-  2-core AVX-512 machine). In bf16 oneDNN's weight gradient runs at 60 to
+  (the decoder's last layer on grey-scale images); GEMMs on planes of taps
+  compute the same sums faster, and in bf16 its backward too (forward and
+  backward in 0.6 of the time in both precisions on a 2-core AVX-512
+  machine). In bf16 oneDNN's weight gradient of the wider layers runs at 60 to
   100 GFLOP/s against about 450 for a bf16 GEMM; im2col of the output
   gradient and GEMMs give both gradients faster (forward and backward of
-  the wider layers in 0.7 to 0.8 of the time). Other cases (float32
-  backward, TorchScript, CUDA) use the native layer.
+  those layers in 0.7 to 0.8 of the time). Other cases (float32 backward of
+  the wider layers, TorchScript, CUDA) use the native layer.
   """
 
   # Buffers of the GEMM backward pass, kept between steps; not state.
@@ -133,23 +134,26 @@ class _ConvTranspose2d(nn.ConvTranspose2d):
     self._scratch = {}
 
   @torch.jit.unused
-  def _use_columns(self, x: torch.Tensor) -> bool:
+  def _use_planes(self, x: torch.Tensor) -> bool:
     return self.out_channels == 1 and gemm_convolutions.supported(self, x)
 
   @torch.jit.unused
   def _use_gemm_backward(self, x: torch.Tensor) -> bool:
-    return (self.out_channels > 1 and gemm_convolutions.supported(self, x) and
+    return (gemm_convolutions.supported(self, x) and
             gemm_convolutions.compute_dtype(x) == torch.bfloat16)
 
   @torch.jit.unused
   def _gemm_forward(self, x: torch.Tensor) -> torch.Tensor:
+    if self._use_planes(x):
+      return gemm_convolutions.apply_without_autocast(
+          gemm_convolutions.PlanarConvTranspose2dFunction, x, self.weight, self.bias,
+          list(self.stride), list(self.padding), self._use_gemm_backward(x))
     return gemm_convolutions.apply_without_autocast(
         gemm_convolutions.ConvTranspose2dFunction, x, self.weight, self.bias,
-        list(self.stride), list(self.padding), self._use_columns(x),
-        self._scratch if self._use_gemm_backward(x) else None)
+        list(self.stride), list(self.padding), self._scratch)
 
   def forward(self, x):
-    if not torch.jit.is_scripting() and (self._use_columns(x) or self._use_gemm_backward(x)):
+    if not torch.jit.is_scripting() and (self._use_planes(x) or self._use_gemm_backward(x)):
       return self._gemm_forward(x)
     return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                               self.output_padding, self.groups, self.dilation)
