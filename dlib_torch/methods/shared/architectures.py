@@ -113,48 +113,30 @@ class _Conv2d(nn.Conv2d):
 
 
 class _ConvTranspose2d(nn.ConvTranspose2d):
-  """nn.ConvTranspose2d, faster on CPU with one output channel and in bf16.
+  """nn.ConvTranspose2d, faster on CPU (`gemm_convolutions.ConvTranspose2dFunction`).
 
-  oneDNN's transposed convolution forward is slow with one output channel
-  (the decoder's last layer on grey-scale images); GEMMs on planes of taps
-  compute the same sums faster, and in bf16 its backward too (forward and
-  backward in 0.6 of the time in both precisions on a 2-core AVX-512
-  machine). In bf16 oneDNN's weight gradient of the wider layers runs at 60 to
-  100 GFLOP/s against about 450 for a bf16 GEMM; im2col of the output
-  gradient and GEMMs give both gradients faster (forward and backward of
-  those layers in 0.7 to 0.8 of the time). Other cases (float32 backward of
-  the wider layers, TorchScript, CUDA) use the native layer.
+  oneDNN's backward pass takes up to twice as long when it also computes the
+  bias gradient, which is a plain sum here (the step: bf16 +12%, float32
+  +3%); oneDNN's forward pass is slow with one output channel (the decoder's
+  last layer on grey-scale images), which GEMMs on planes of taps compute
+  instead (that layer's forward and backward: 0.6 of the time in both
+  precisions, on a 2-core AVX-512 machine). TorchScript and CUDA use the
+  native layer.
   """
 
-  # Buffers of the GEMM backward pass, kept between steps; not state.
-  __jit_ignored_attributes__ = ["_scratch"]
-
-  def __init__(self, *args, **kwargs):
-    super().__init__(*args, **kwargs)
-    self._scratch = {}
+  @torch.jit.unused
+  def _use_function(self, x: torch.Tensor) -> bool:
+    return gemm_convolutions.supported(self, x)
 
   @torch.jit.unused
-  def _use_planes(self, x: torch.Tensor) -> bool:
-    return self.out_channels == 1 and gemm_convolutions.supported(self, x)
-
-  @torch.jit.unused
-  def _use_gemm_backward(self, x: torch.Tensor) -> bool:
-    return (gemm_convolutions.supported(self, x) and
-            gemm_convolutions.compute_dtype(x) == torch.bfloat16)
-
-  @torch.jit.unused
-  def _gemm_forward(self, x: torch.Tensor) -> torch.Tensor:
-    if self._use_planes(x):
-      return gemm_convolutions.apply_without_autocast(
-          gemm_convolutions.PlanarConvTranspose2dFunction, x, self.weight, self.bias,
-          list(self.stride), list(self.padding), self._use_gemm_backward(x))
+  def _function_forward(self, x: torch.Tensor) -> torch.Tensor:
     return gemm_convolutions.apply_without_autocast(
         gemm_convolutions.ConvTranspose2dFunction, x, self.weight, self.bias,
-        list(self.stride), list(self.padding), self._scratch)
+        list(self.stride), list(self.padding), self.out_channels == 1)
 
   def forward(self, x):
-    if not torch.jit.is_scripting() and (self._use_planes(x) or self._use_gemm_backward(x)):
-      return self._gemm_forward(x)
+    if not torch.jit.is_scripting() and self._use_function(x):
+      return self._function_forward(x)
     return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                               self.output_padding, self.groups, self.dilation)
 

@@ -35,6 +35,7 @@ TRANSPOSED_SHAPES = [
     (3, 5, 7, 4, 2, 1, 5, 3),
     (5, 6, 1, 2, 2, 0, 4, 7),
     (2, 3, 4, 3, 1, 1, 6, 5),
+    (3, 5, 2, 4, 2, 2, 6, 5),
 ]
 
 
@@ -82,69 +83,30 @@ def test_conv2d_function_matches_conv2d(shape, precision):
 
 
 @pytest.mark.parametrize("precision", ["float32", "bf16"])
+@pytest.mark.parametrize("planar", [False, True])
 @pytest.mark.parametrize("shape", TRANSPOSED_SHAPES)
-def test_conv_transpose2d_function_matches_conv_transpose2d(shape, precision):
+def test_conv_transpose2d_function_matches_conv_transpose2d(shape, planar, precision):
   stride, padding = shape[4], shape[5]
   tensors = _inputs(shape, transposed=True)
-  scratch = {}
 
-  def gemm(x, weight, bias):
+  def function(x, weight, bias):
     return gemm_convolutions.apply_without_autocast(
         gemm_convolutions.ConvTranspose2dFunction, x, weight, bias, [stride] * 2,
-        [padding] * 2, scratch)
+        [padding] * 2, planar)
 
   def native(x, weight, bias):
     return F.conv_transpose2d(x, weight, bias, stride, padding)
 
-  _assert_close(_run(gemm, tensors, precision), _run(native, tensors, precision), precision)
-  # Kept buffers are reused (and their zero border stays zero) at the next
-  # call with other values.
-  kept = {name: buffer.data_ptr() for name, buffer in scratch.items()}
-  tensors = _inputs(shape, transposed=True, seed=2)
-  _assert_close(_run(gemm, tensors, precision, seed=3),
-                _run(native, tensors, precision, seed=3), precision)
-  assert {name: buffer.data_ptr() for name, buffer in scratch.items()} == kept
+  _assert_close(_run(function, tensors, precision), _run(native, tensors, precision), precision)
 
 
-# Few output channels: the decoder's last layer, then two output channels,
-# other sizes and channel counts, a kernel of one tap per phase, and an odd
-# output size that leaves a border no tap reaches.
-PLANAR_SHAPES = [
-    (64, 32, 1, 4, 2, 1, 32, 32),
-    (3, 5, 2, 4, 2, 1, 5, 3),
-    (5, 6, 1, 2, 2, 0, 4, 7),
-    (2, 3, 1, 3, 1, 1, 6, 5),
-    (2, 7, 1, 4, 2, 2, 6, 5),
-]
-
-
-@pytest.mark.parametrize("precision", ["float32", "bf16"])
-@pytest.mark.parametrize("gemm_backward", [False, True])
-@pytest.mark.parametrize("shape", PLANAR_SHAPES)
-def test_planar_conv_transpose2d_function_matches_conv_transpose2d(shape, gemm_backward,
-                                                                   precision):
-  stride, padding = shape[4], shape[5]
-  tensors = _inputs(shape, transposed=True)
-
-  def planar(x, weight, bias):
-    return gemm_convolutions.apply_without_autocast(
-        gemm_convolutions.PlanarConvTranspose2dFunction, x, weight, bias, [stride] * 2,
-        [padding] * 2, gemm_backward)
-
-  def native(x, weight, bias):
-    return F.conv_transpose2d(x, weight, bias, stride, padding)
-
-  _assert_close(_run(planar, tensors, precision), _run(native, tensors, precision), precision)
-
-
-@pytest.mark.parametrize("gemm_backward", [False, True])
-def test_planar_input_gradient_is_channels_last_like_the_input(gemm_backward):
+@pytest.mark.parametrize("planar", [False, True])
+def test_transposed_input_gradient_is_channels_last_like_the_input(planar):
   # The in-place ReLU before the layer saves a channels-last output; an NCHW
   # gradient (oneDNN's for one output channel) makes its backward several
   # times slower.
-  x, weight, bias = _inputs(PLANAR_SHAPES[0], transposed=True)
-  y = gemm_convolutions.PlanarConvTranspose2dFunction.apply(x, weight, bias, [2, 2], [1, 1],
-                                                            gemm_backward)
+  x, weight, bias = _inputs((64, 32, 1, 4, 2, 1, 32, 32), transposed=True)
+  y = gemm_convolutions.ConvTranspose2dFunction.apply(x, weight, bias, [2, 2], [1, 1], planar)
   assert y.is_contiguous(memory_format=torch.channels_last)
   grad_x, = torch.autograd.grad(y, x, torch.ones_like(y))
   assert grad_x.is_contiguous(memory_format=torch.channels_last)
@@ -203,14 +165,13 @@ def test_paths_are_chosen_per_layer_and_precision():
     assert uses_gemm() == [False, False, True, True]
   transposed = [m for m in decoder.modules() if isinstance(m, nn.ConvTranspose2d)]
   inputs = [torch.zeros(2, m.in_channels, 8, 8) for m in transposed]
-  paths = lambda: [(m._use_planes(x), m._use_gemm_backward(x))  # pylint: disable=protected-access
-                   for m, x in zip(transposed, inputs)]
-  assert paths() == [(False, False)] * 3 + [(True, False)]
+  uses_function = lambda: [m._use_function(x) for m, x in zip(transposed, inputs)]  # pylint: disable=protected-access
+  assert uses_function() == [True] * 4
   with torch.autocast("cpu", dtype=torch.bfloat16):
-    assert paths() == [(False, True)] * 3 + [(True, True)]
+    assert uses_function() == [True] * 4
   # Other devices keep the native layers.
   assert not convolutions[2]._use_gemm(torch.zeros(2, 32, 8, 8, device="meta"))  # pylint: disable=protected-access
-  assert not transposed[0]._use_gemm_backward(torch.zeros(2, 64, 8, 8, device="meta"))  # pylint: disable=protected-access
+  assert not transposed[0]._use_function(torch.zeros(2, 64, 8, 8, device="meta"))  # pylint: disable=protected-access
 
 
 def test_scripted_networks_use_the_native_layers():
