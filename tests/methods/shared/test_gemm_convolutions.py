@@ -1,6 +1,7 @@
 """The matrix-product convolutions compute what the native layers do."""
 import copy
 import io
+from unittest import mock
 
 import pytest
 import torch
@@ -169,6 +170,12 @@ def test_paths_are_chosen_per_layer_and_precision():
   assert uses_function() == [True] * 4
   with torch.autocast("cpu", dtype=torch.bfloat16):
     assert uses_function() == [True] * 4
+  # The forward pass on planes of taps is for the one-output-channel layer only.
+  with mock.patch.object(gemm_convolutions, "apply_without_autocast",
+                         wraps=gemm_convolutions.apply_without_autocast) as apply:
+    for module, x in zip(transposed, inputs):
+      module(x)
+  assert [call.args[-1] for call in apply.call_args_list] == [False, False, False, True]
   # Other devices keep the native layers.
   assert not convolutions[2]._use_gemm(torch.zeros(2, 32, 8, 8, device="meta"))  # pylint: disable=protected-access
   assert not transposed[0]._use_function(torch.zeros(2, 64, 8, 8, device="meta"))  # pylint: disable=protected-access
