@@ -127,16 +127,6 @@ def _minor_page_faults():
   return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def use_native_convolutions(network):
-  """Makes the network's convolutions the torch.nn classes (same parameters); returns it."""
-  for module in network.modules():
-    if isinstance(module, architectures._Conv2d):  # pylint: disable=protected-access
-      module.__class__ = nn.Conv2d
-    elif isinstance(module, architectures._ConvTranspose2d):  # pylint: disable=protected-access
-      module.__class__ = nn.ConvTranspose2d
-  return network
-
-
 def convolution_inputs(model, optimizers, device):
   """{name: (layer, input, input needs grad)} for each convolution, as called in a step."""
   inputs = {}
@@ -180,7 +170,7 @@ def time_layers(model, optimizers, device, args):
   window = args.seconds / args.rounds / 4
   for name, (layer, x, needs_input_grad) in convolution_inputs(
       model, optimizers, device).items():
-    native = use_native_convolutions(copy.deepcopy(layer))
+    native = architectures.use_native_convolutions(copy.deepcopy(layer))
     figures = []
     for precision in ("float32", "bf16"):
       timers = [LayerTimer(net, x, device, precision, needs_input_grad)
@@ -236,7 +226,7 @@ def main():
     timers = [StepTimer(model, optimizers, device, p) for p in ("float32", "bf16")]
     if args.versus_native:
       native, native_optimizers = build(method, device)
-      use_native_convolutions(native)
+      architectures.use_native_convolutions(native)
       timers += [StepTimer(native, native_optimizers, device, p) for p in ("float32", "bf16")]
     rates, fp32, bf16, native_fp32, native_bf16 = [], [], [], [], []
     for _ in range(args.rounds):

@@ -117,11 +117,11 @@ class _ConvTranspose2d(nn.ConvTranspose2d):
 
   oneDNN's backward pass takes up to twice as long when it also computes the
   bias gradient, which is a plain sum here (the 32-channel layer's backward:
-  bf16 2.4 ms instead of 5.7, float32 2.8 instead of 3.5); oneDNN's forward pass is slow with one output channel (the decoder's
-  last layer on grey-scale images), which GEMMs on planes of taps compute
-  instead (that layer's forward and backward: 0.6 of the time in both
-  precisions, on a 2-core AVX-512 machine). TorchScript and CUDA use the
-  native layer.
+  bf16 2.4 ms instead of 5.7, float32 2.8 instead of 3.5); oneDNN's forward
+  pass is slow with one output channel (the decoder's last layer on
+  grey-scale images), which GEMMs on planes of taps compute instead (that
+  layer's forward and backward: 0.6 of the time in both precisions, on a
+  2-core AVX-512 machine). TorchScript and CUDA use the native layer.
   """
 
   @torch.jit.unused
@@ -139,6 +139,19 @@ class _ConvTranspose2d(nn.ConvTranspose2d):
       return self._function_forward(x)
     return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
                               self.output_padding, self.groups, self.dilation)
+
+
+def use_native_convolutions(network):
+  """Makes the network's convolutions the torch.nn classes (same parameters); returns it.
+
+  For comparing these layers with PyTorch's own (tests, benchmarks).
+  """
+  for module in network.modules():
+    if isinstance(module, _Conv2d):
+      module.__class__ = nn.Conv2d
+    elif isinstance(module, _ConvTranspose2d):
+      module.__class__ = nn.ConvTranspose2d
+  return network
 
 
 class GaussianHeads(nn.Module):

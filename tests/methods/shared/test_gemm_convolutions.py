@@ -114,17 +114,6 @@ def test_transposed_input_gradient_is_channels_last_like_the_input(planar):
   assert not grad_x.is_contiguous()
 
 
-def _native_copy(network):
-  """The network with every convolution replaced by its torch.nn class."""
-  plain = copy.deepcopy(network)
-  for module in plain.modules():
-    if isinstance(module, architectures._Conv2d):  # pylint: disable=protected-access
-      module.__class__ = nn.Conv2d
-    elif isinstance(module, architectures._ConvTranspose2d):  # pylint: disable=protected-access
-      module.__class__ = nn.ConvTranspose2d
-  return plain
-
-
 def _networks():
   torch.manual_seed(0)
   encoder = architectures.conv_encoder([64, 64, 1], 10)
@@ -136,7 +125,7 @@ def _networks():
 @pytest.mark.parametrize("precision", ["float32", "bf16"])
 def test_networks_match_native_layers(precision):
   for network, input_shape in _networks():
-    plain = _native_copy(network)
+    plain = architectures.use_native_convolutions(copy.deepcopy(network))
     x = torch.rand(input_shape, generator=torch.Generator().manual_seed(0))
 
     def outputs_and_grads(net):
@@ -183,7 +172,7 @@ def test_paths_are_chosen_per_layer_and_precision():
 
 def test_scripted_networks_use_the_native_layers():
   for network, input_shape in _networks():
-    plain = _native_copy(network).eval()
+    plain = architectures.use_native_convolutions(copy.deepcopy(network)).eval()
     scripted = torch.jit.script(copy.deepcopy(network).eval())
     buffer = io.BytesIO()
     torch.jit.save(scripted, buffer)
