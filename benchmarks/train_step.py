@@ -8,6 +8,8 @@ matmul rate), plain PyTorch eager 13.4 (0.40), channels-last 17.6.
 Targets: float32 >= 0.85 of the matmul rate; bf16 >= 2x the float32 rate
 (printed both as a ratio of steps/s and as the bf16 step's FLOP rate over the
 float32 matmul rate, for the two readings of the target).
+convolution_kernels.py shows what bounds the bf16 figure on CPU: oneDNN's
+convolution kernels and their bf16 speed-up.
 
 The matmul rate, float32 and bf16 steps are timed in interleaved windows over
 several rounds and the ratios are medians of per-round ratios, so a machine
@@ -47,11 +49,11 @@ from dlib_torch.utils import host_memory
 UNSUPERVISED = ("vae", "annealed_vae", "factor_vae", "dip_vae_i", "dip_vae_ii", "beta_tc_vae")
 
 
-def matmul_rate(device, seconds):
-  """float32 GEMM rate (FLOP/s) on 1024x1024 matrices."""
+def matmul_rate(device, seconds, dtype=torch.float32):
+  """GEMM rate (FLOP/s) on 1024x1024 matrices, float32 unless `dtype` says."""
   n = 1024
-  a = torch.randn(n, n, device=device)
-  b = torch.randn(n, n, device=device)
+  a = torch.randn(n, n, device=device, dtype=dtype)
+  b = torch.randn(n, n, device=device, dtype=dtype)
   _sync(device)
   count, start = 0, time.perf_counter()
   while time.perf_counter() - start < seconds:
@@ -101,14 +103,17 @@ class StepTimer:
     self.steps_per_second(0.0)  # Warm-up (allocator, oneDNN primitive caches).
     self.timed_steps = self.page_faults = 0
 
+  def step(self):
+    with devices.autocast(self.device, self.precision):
+      self.model.train_step(self.batch, self.count, self.optimizers, self.generator)
+    self.count += 1
+
   def steps_per_second(self, seconds):
     """Steps/s over a window of about `seconds` (at least 3 steps)."""
     steps, start, faults = 0, time.perf_counter(), _minor_page_faults()
     while steps < 3 or time.perf_counter() - start < seconds:
-      with devices.autocast(self.device, self.precision):
-        self.model.train_step(self.batch, self.count, self.optimizers, self.generator)
+      self.step()
       steps += 1
-      self.count += 1
     _sync(self.device)
     rate = steps / (time.perf_counter() - start)
     self.timed_steps += steps
@@ -187,7 +192,7 @@ def time_layers(model, optimizers, device, args):
         type(layer).__name__, list(x.shape)), "   ".join(figures)))
 
 
-def _load():
+def load():
   try:
     return "load average {:.2f}".format(os.getloadavg()[0])
   except OSError:
@@ -214,7 +219,7 @@ def main():
     host_memory.keep_freed_memory()  # As training does.
   if args.threads:
     torch.set_num_threads(args.threads)
-  print("device: {} ({} threads), {}".format(device, torch.get_num_threads(), _load()))
+  print("device: {} ({} threads), {}".format(device, torch.get_num_threads(), load()))
   if args.layers:
     time_layers(*build(args.method[0], device), device, args)
     return
@@ -251,7 +256,7 @@ def main():
                 "", statistics.median(native_fp32), statistics.median(native_bf16),
                 statistics.median(f / n for f, n in zip(fp32, native_fp32)),
                 statistics.median(b / n for b, n in zip(bf16, native_bf16))))
-  print(_load())
+  print(load())
 
 
 if __name__ == "__main__":
