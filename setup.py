@@ -58,9 +58,12 @@ setuptools.setup(
         # matplotlib draws the interventional-effects, score and concept plots;
         # without it those plots are skipped with a log line.
         "plots": ["matplotlib>=3.6"],
-        "test": ["pytest>=7", "pytest-xdist>=3", "pytest-timeout>=2", "matplotlib>=3.6"],
+        "test": ["pytest>=7", "pytest-xdist>=3", "pytest-timeout>=2", "matplotlib>=3.6",
+                 "submitit>=1.5.4"],
         "tensorboard": ["tensorboard>=2.12"],
-        "cluster": ["submitit>=1.5"],
+        # submitit: dreproduce --launcher=slurm submits job arrays with it (1.5.4 is the
+        # first release that runs without setuptools' removed pkg_resources).
+        "cluster": ["submitit>=1.5.4"],
     },
     entry_points={
         "console_scripts": [

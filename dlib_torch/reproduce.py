@@ -26,6 +26,34 @@ def _unknown_configurable(exc):
   return "No configurable matching" in str(exc)
 
 
+def _plan(study, metric_names):
+  """The study's postprocessing and evaluation steps, only `metric_names` if given."""
+  post_steps, eval_steps = plan.make_plan(study.get_postprocess_config_files(),
+                                          study.get_eval_config_files())
+  if metric_names is not None:
+    known = {step.metric_name for step in eval_steps}
+    unknown = sorted(set(metric_names) - known)
+    if unknown:
+      raise errors.UserError("Unknown metric(s) {}; the study has {}.".format(
+          ", ".join(unknown), ", ".join(sorted(known))))
+    eval_steps = [step for step in eval_steps if step.metric_name in metric_names]
+  return post_steps, eval_steps
+
+
+def incomplete_stages(study, output_directory, metric_names=None):
+  """The stage folders under a model's output_directory without results yet.
+
+  Empty when `reproduce_model` (with the same metrics) has finished there.
+  """
+  post_steps, eval_steps = _plan(study, metric_names)
+  stages = [("model", "train"), ("visualizations", "visualize")]
+  stages += [(os.path.join("postprocessed", step.name), "postprocess") for step in post_steps]
+  stages += [(os.path.join("metrics", step.post_name, step.metric_name), "evaluation")
+             for step in eval_steps]
+  return [os.path.join(output_directory, folder) for folder, name in stages
+          if not stage_complete(os.path.join(output_directory, folder), name)]
+
+
 def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bindings=(),
                     overwrite=False, runtime=None, metric_names=None):
   """Runs every stage for model `model_num` of `study` into output_directory.
@@ -45,16 +73,7 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
   Returns:
     The list of metric folders that were skipped because the metric is not available.
   """
-  post_steps, eval_steps = plan.make_plan(study.get_postprocess_config_files(),
-                                          study.get_eval_config_files())
-  if metric_names is not None:
-    known = {step.metric_name for step in eval_steps}
-    unknown = sorted(set(metric_names) - known)
-    if unknown:
-      raise errors.UserError("Unknown metric(s) {}; the study has {}.".format(
-          ", ".join(unknown), ", ".join(sorted(known))))
-    eval_steps = [step for step in eval_steps if step.metric_name in metric_names]
-
+  post_steps, eval_steps = _plan(study, metric_names)
   if model_dir is None:
     model_bindings, model_config_file = study.get_model_config(model_num)
     name = os.path.basename(model_config_file).replace(".gin", "")

@@ -1,15 +1,21 @@
 """dreproduce: trains and evaluates one model of a study (the original's dlib_reproduce).
 
 Beyond the original: repeatable --gin_bindings are applied on top of the
-study's model bindings (e.g. a shorter run or a procedural data set), and
-finished stages are skipped when the command is run again.
+study's model bindings (e.g. a shorter run or a procedural data set),
+finished stages are skipped when the command is run again, and
+--model_nums runs many models as separate jobs, here or on SLURM
+(dlib_torch.launch), skipping the models already finished.
 """
+import sys
+
 from absl import flags
 from absl import logging
 
+from dlib_torch import launch
 from dlib_torch import reproduce
 from dlib_torch.cli import common
 from dlib_torch.config import reproduce as studies
+from dlib_torch.utils import errors
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("study", "unsupervised_study_v1", "Name of the study.")
@@ -24,11 +30,31 @@ flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings for training, 
 flags.DEFINE_boolean("overwrite", False, "Redo finished stages instead of skipping them.")
 flags.DEFINE_list("metrics", None, "Evaluate only these metric configs (comma-separated names, "
                   "e.g. mig,dci); their seeds are the same as in a full run.")
+flags.DEFINE_string("model_nums", None, "Several models, e.g. 0-99,120, each run as its own "
+                    "job by --launcher (models already finished are skipped); "
+                    "--output_directory must then contain {model_num}.")
+flags.DEFINE_boolean("only_report", False, "With --model_nums: only print which of the models "
+                     "are not finished.")
+flags.DEFINE_enum("launcher", "local", ["local", "slurm"], "How --model_nums runs: local "
+                  "processes, or a SLURM job array (needs the 'cluster' extra).")
+flags.DEFINE_integer("jobs_per_device", 1, "Local launcher: jobs run at once on each device "
+                     "(each GPU, or the CPU).")
+flags.DEFINE_string("log_directory", None, "Job logs of --model_nums. Default: "
+                    "--output_directory with {model_num} replaced by 'logs'.")
+flags.DEFINE_string("slurm_partition", None, "SLURM launcher: partition.")
+flags.DEFINE_integer("slurm_timeout_min", 1440, "SLURM launcher: time limit of each job.")
+flags.DEFINE_integer("slurm_array_parallelism", 256, "SLURM launcher: jobs of the array "
+                     "running at once.")
+flags.DEFINE_integer("slurm_gpus_per_job", 1, "SLURM launcher: GPUs of each job.")
+flags.DEFINE_integer("slurm_cpus_per_job", 4, "SLURM launcher: CPU cores of each job.")
 common.define_runtime_flags()
 
 
 def main(unused_argv):
   study = studies.get_study(FLAGS.study)
+  if FLAGS.model_nums is not None:
+    launch_models(study)
+    return
   if FLAGS.model_dir is None:
     study.print_model_config(FLAGS.model_num)
     for binding in FLAGS.gin_bindings:
@@ -52,6 +78,63 @@ def main(unused_argv):
                                       FLAGS.gin_bindings, FLAGS.overwrite,
                                       common.runtime_from_flags(), FLAGS.metrics)
   logging.info("Done: %s (%d metrics skipped).", output_directory, len(skipped))
+
+
+def launch_models(study):
+  """--model_nums: runs the unfinished models of the list through --launcher."""
+  if FLAGS.model_dir is not None:
+    raise errors.UserError("--model_nums trains its models; it cannot take --model_dir.")
+  pattern = FLAGS.output_directory or "output/{study}/{model_num}"
+  if "{model_num}" not in pattern:
+    raise errors.UserError("With --model_nums, --output_directory must contain {{model_num}} "
+                           "(got {}).".format(pattern))
+  if FLAGS.jobs_per_device < 1:
+    raise errors.UserError("--jobs_per_device must be at least 1.")
+  model_nums = launch.parse_model_nums(FLAGS.model_nums)
+  for model_num in (model_nums[0], model_nums[-1]):
+    study.get_model_config(model_num)  # A UserError for numbers outside the study.
+  outputs = {n: pattern.format(model_num=n, study=FLAGS.study) for n in model_nums}
+  todo = [n for n in model_nums
+          if FLAGS.overwrite or reproduce.incomplete_stages(study, outputs[n], FLAGS.metrics)]
+  print("{} of {} models finished; not finished: {}".format(
+      len(model_nums) - len(todo), len(model_nums), _ranges(todo) or "none"))
+  if FLAGS.only_report or not todo:
+    return
+  passed_on = (["--study=" + FLAGS.study, "--precision=" + FLAGS.precision,
+                "--checkpoint_every={}".format(FLAGS.checkpoint_every)] +
+               ["--gin_bindings=" + binding for binding in FLAGS.gin_bindings] +
+               (["--overwrite"] if FLAGS.overwrite else []) +
+               (["--metrics=" + ",".join(FLAGS.metrics)] if FLAGS.metrics else []))
+  commands = {n: launch.job_command(n, outputs[n], passed_on) for n in todo}
+  log_directory = FLAGS.log_directory or pattern.format(model_num="logs", study=FLAGS.study)
+  if FLAGS.launcher == "slurm":
+    jobs = launch.submit_slurm(
+        {n: command + ["--device=" + FLAGS.device] for n, command in commands.items()},
+        log_directory, FLAGS.slurm_partition, FLAGS.slurm_timeout_min,
+        FLAGS.slurm_array_parallelism, FLAGS.slurm_gpus_per_job, FLAGS.slurm_cpus_per_job)
+    print("Submitted {} jobs (SLURM job {}); logs in {}. Run again with --only_report to see "
+          "which models are not finished.".format(len(jobs), jobs[todo[0]].job_id.split("_")[0],
+                                                  log_directory))
+    return
+  launch.run_local(commands, launch.local_devices(FLAGS.device), FLAGS.jobs_per_device,
+                   log_directory)
+  failed = [n for n in todo if reproduce.incomplete_stages(study, outputs[n], FLAGS.metrics)]
+  if failed:
+    sys.stderr.write("Error: models {} did not finish; see their logs in {}\n".format(
+        _ranges(failed), log_directory))
+    sys.exit(1)
+  print("All {} models finished.".format(len(model_nums)))
+
+
+def _ranges(numbers):
+  """[0, 1, 2, 5] -> '0-2,5'."""
+  parts = []
+  for n in numbers:
+    if parts and parts[-1][1] == n - 1:
+      parts[-1][1] = n
+    else:
+      parts.append([n, n])
+  return ",".join(str(a) if a == b else "{}-{}".format(a, b) for a, b in parts)
 
 
 def run():

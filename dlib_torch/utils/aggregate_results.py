@@ -1,7 +1,6 @@
 """Collecting many results/aggregate/*.json files into one table for pandas."""
 import glob
 import json
-import os
 
 import pandas as pd
 
@@ -35,9 +34,3 @@ def load_aggregated_json_results(source_path):
   df.index = df.index.astype(int)
   return df.sort_index()
 
-
-def missing_results(result_file_pattern, expected_dirs):
-  """Which of the expected step folders have no results file matching the pattern."""
-  found = {os.path.abspath(p) for p in glob.glob(result_file_pattern)}
-  return [d for d in expected_dirs
-          if not any(p.startswith(os.path.abspath(d) + os.sep) for p in found)]

@@ -1,0 +1,119 @@
+"""dreproduce --model_nums: many models as local jobs or a job array, skipping finished ones."""
+import json
+import os
+import sys
+
+import pytest
+
+from dlib_torch import launch
+from dlib_torch import reproduce
+from dlib_torch.config import reproduce as studies
+from dlib_torch.tests.pipeline import helpers
+from dlib_torch.utils import errors
+
+
+def _uuid(model_out):
+  with open(os.path.join(model_out, "metrics", "mean", "mig", "results", "aggregate",
+                         "evaluation.json")) as f:
+    return json.load(f)["evaluation_results.uuid"]
+
+
+def _finished(model_out):
+  return not reproduce.incomplete_stages(studies.get_study("test"), str(model_out), ["mig"])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("3", [3]), ("0-2,5", [0, 1, 2, 5]), ("4-5, 1,5", [1, 4, 5])])
+def test_model_nums_are_numbers_and_ranges(text, expected):
+  assert launch.parse_model_nums(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "a", "5-3", "1-", "-2", "1,,2"])
+def test_malformed_model_nums_are_user_errors(text):
+  with pytest.raises(errors.UserError):
+    launch.parse_model_nums(text)
+
+
+def test_local_launcher_runs_packs_reports_and_skips_finished_models(tmp_path):
+  pattern = str(tmp_path / "{model_num}")
+  completed = helpers.run_command("reproduce", "--study=test", "--model_nums=0-1",
+                                  "--metrics=mig", "--jobs_per_device=2",
+                                  "--output_directory=" + pattern)
+  assert completed.returncode == 0, completed.stderr
+  assert "0 of 2 models finished; not finished: 0-1" in completed.stdout
+  for n in (0, 1):
+    assert _finished(tmp_path / str(n))
+    with open(tmp_path / "logs" / "model_{}.log".format(n)) as log:
+      assert "Done: {}".format(tmp_path / str(n)) in log.read()
+
+  completed = helpers.run_command("reproduce", "--study=test", "--model_nums=0-2",
+                                  "--metrics=mig", "--output_directory=" + pattern,
+                                  "--only_report")
+  assert completed.returncode == 0, completed.stderr
+  assert completed.stdout.strip() == "2 of 3 models finished; not finished: 2"
+  assert not (tmp_path / "2").exists()
+
+  # An interrupted model is launched again and finishes; the finished one is left alone.
+  uuid_0 = _uuid(str(tmp_path / "0"))
+  os.remove(tmp_path / "1" / "metrics" / "sampled" / "mig" / "results" / "aggregate" /
+            "evaluation.json")
+  completed = helpers.run_command("reproduce", "--study=test", "--model_nums=0-1",
+                                  "--metrics=mig", "--output_directory=" + pattern)
+  assert completed.returncode == 0, completed.stderr
+  assert "1 of 2 models finished; not finished: 1" in completed.stdout
+  assert _finished(tmp_path / "1")
+  assert _uuid(str(tmp_path / "0")) == uuid_0
+
+
+def test_failed_jobs_are_named_with_exit_status_1(tmp_path):
+  completed = helpers.run_command("reproduce", "--study=test", "--model_nums=0,3",
+                                  "--gin_bindings=model.no_such_parameter = 1",
+                                  "--output_directory=" + str(tmp_path / "{model_num}"))
+  assert completed.returncode == 1
+  assert completed.stderr.strip().splitlines()[-1] == (
+      "Error: models 0,3 did not finish; see their logs in {}".format(tmp_path / "logs"))
+  with open(tmp_path / "logs" / "model_3.log") as log:
+    assert "no_such_parameter" in log.read()
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--output_directory={tmp}/fixed"], "must contain {model_num}"),
+    (["--model_dir={tmp}"], "cannot take --model_dir"),
+    (["--study=unsupervised_study_v1", "--model_nums=12599-12600"], "has models 0 to 12599"),
+    (["--model_nums=2-1"], "not a range"),
+])
+def test_bad_launch_flags_exit_2(tmp_path, flags, message):
+  flags = [f.format(tmp=tmp_path) for f in flags]
+  if not any(f.startswith("--model_nums") for f in flags):
+    flags.append("--model_nums=0-1")
+  if not any(f.startswith("--study") for f in flags):
+    flags.append("--study=test")
+  completed = helpers.run_command("reproduce", *flags)
+  assert completed.returncode == 2
+  assert message in completed.stderr and len(completed.stderr.strip().splitlines()) == 1
+  assert not (tmp_path / "fixed").exists() and not (tmp_path / "logs").exists()
+
+
+def test_job_array_runs_the_job_commands(tmp_path):
+  pytest.importorskip("submitit")
+  out = str(tmp_path / "model_5")
+  command = launch.job_command(5, out, ["--study=test", "--metrics=mig", "--device=cpu"])
+  jobs = launch.submit_slurm({5: command}, str(tmp_path / "logs"), cluster="local")
+  # The job's standard output: the configuration dreproduce prints first.
+  assert jobs[5].result().startswith("Gin base config for model training:")
+  assert _finished(out)
+
+
+def test_job_array_without_submitit_is_a_user_error(monkeypatch, tmp_path):
+  monkeypatch.setitem(sys.modules, "submitit", None)
+  with pytest.raises(errors.UserError, match="cluster"):
+    launch.submit_slurm({0: ["true"]}, str(tmp_path))
+
+
+@pytest.mark.parametrize("gpus, device, expected", [
+    (0, "auto", ["cpu"]), (2, "auto", ["cuda:0", "cuda:1"]), (2, "cuda", ["cuda:0", "cuda:1"]),
+    (2, "cuda:1", ["cuda:1"]), (2, "cpu", ["cpu"])])
+def test_local_launcher_fills_every_visible_gpu(monkeypatch, gpus, device, expected):
+  monkeypatch.setattr(launch.torch.cuda, "is_available", lambda: gpus > 0)
+  monkeypatch.setattr(launch.torch.cuda, "device_count", lambda: gpus)
+  assert launch.local_devices(device) == expected
