@@ -8,6 +8,7 @@ the SLURM launcher submits one job array through submitit (the "cluster"
 extra). Both run the same command line per model.
 """
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -53,9 +54,11 @@ def run_local(commands, devices, jobs_per_device, log_directory):
   Each job gets `--device=<its device>` and an equal share of the CPU cores
   (OMP_NUM_THREADS), and writes its output to <log_directory>/model_<n>.log.
   Returns {model_num: exit status}. Jobs still running when this is
-  interrupted are terminated; started again, they resume.
+  interrupted (Ctrl-C or SIGTERM) are terminated; started again, they resume.
   """
   os.makedirs(log_directory, exist_ok=True)
+  # SIGTERM would end this process without the cleanup below, orphaning the jobs.
+  previous_handler = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
   slots = [device for device in devices for _ in range(jobs_per_device)]
   env = dict(os.environ, OMP_NUM_THREADS=str(max(1, (os.cpu_count() or 1) // len(slots))))
   pending = sorted(commands.items())
@@ -82,6 +85,7 @@ def run_local(commands, devices, jobs_per_device, log_directory):
       process.terminate()
       process.wait()
       log.close()
+    signal.signal(signal.SIGTERM, previous_handler)
   return status
 
 

@@ -1,7 +1,10 @@
 """dreproduce --model_nums: many models as local jobs or a job array, skipping finished ones."""
 import json
 import os
+import signal
+import subprocess
 import sys
+import time
 
 import pytest
 
@@ -117,3 +120,32 @@ def test_local_launcher_fills_every_visible_gpu(monkeypatch, gpus, device, expec
   monkeypatch.setattr(launch.torch.cuda, "is_available", lambda: gpus > 0)
   monkeypatch.setattr(launch.torch.cuda, "device_count", lambda: gpus)
   assert launch.local_devices(device) == expected
+
+
+def test_terminated_launcher_terminates_its_jobs(tmp_path):
+  pattern = str(tmp_path / "{model_num}")
+  launcher = subprocess.Popen(
+      [sys.executable, "-m", "dlib_torch.cli.reproduce", "--study=test", "--model_nums=0",
+       "--gin_bindings=model.training_steps = 1000000", "--output_directory=" + pattern],
+      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  job_marker = "--output_directory=" + str(tmp_path / "0")
+  deadline = time.time() + 120
+  while not _processes_with(job_marker) and time.time() < deadline:
+    time.sleep(0.2)
+  assert _processes_with(job_marker), "the job did not start"
+  launcher.terminate()
+  assert launcher.wait(timeout=60) == 128 + signal.SIGTERM
+  assert not _processes_with(job_marker)
+
+
+def _processes_with(argument):
+  """PIDs of the processes whose command line has `argument` (Linux /proc)."""
+  pids = []
+  for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+      with open("/proc/{}/cmdline".format(pid), "rb") as f:
+        if argument.encode() in f.read().split(b"\0"):
+          pids.append(pid)
+    except OSError:
+      continue
+  return pids
