@@ -59,7 +59,8 @@ setuptools.setup(
         # without it those plots are skipped with a log line.
         "plots": ["matplotlib>=3.6"],
         "test": ["pytest>=7", "pytest-xdist>=3", "pytest-timeout>=2", "matplotlib>=3.6",
-                 "submitit>=1.5.4"],
+                 "submitit>=1.5.4", "tensorboard>=2.12"],
+        # tensorboard: training writes the original's TensorBoard summaries with it.
         "tensorboard": ["tensorboard>=2.12"],
         # submitit: dreproduce --launcher=slurm submits job arrays with it (1.5.4 is the
         # first release that runs without setuptools' removed pkg_resources).

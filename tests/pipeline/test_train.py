@@ -1,6 +1,7 @@
 """Training: results keys and values, TorchScript export, resume, overwrite and divergence."""
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -76,6 +77,56 @@ def test_a_killed_run_resumes_to_the_same_results(tmp_path):
   assert state["global_step"] == 6
   resumed = _train(tmp_path, tmp_path / "b", runtime=train.Runtime(checkpoint_every_steps=3))
   assert _comparable(resumed) == _comparable(uninterrupted)
+
+
+def _summaries(folder):
+  """{tag: [(step, value), ...]} of the TensorBoard event files in a folder."""
+  event_accumulator = pytest.importorskip(
+      "tensorboard.backend.event_processing.event_accumulator")
+  accumulator = event_accumulator.EventAccumulator(str(folder))
+  accumulator.Reload()
+  return {tag: [(event.step, event.value) for event in accumulator.Scalars(tag)]
+          for tag in accumulator.Tags()["scalars"]}
+
+
+def test_tensorboard_summaries_where_the_original_wrote_them(tmp_path):
+  results = _train(tmp_path, tmp_path / "m", runtime=train.Runtime(log_every_steps=4))
+  logged = _summaries(tmp_path / "m" / "checkpoint")
+  assert sorted(logged) == sorted(vae.BetaVAE.logged_scalars)
+  assert all([step for step, _ in series] == [4, 8, 12] for series in logged.values())
+  for (_, loss), (_, reconstruction), (_, elbo) in zip(
+      logged["loss"], logged["reconstruction_loss"], logged["elbo"]):
+    # FAST_TRAIN_GIN's beta is 2: loss = reconstruction + 2 KL, elbo = -(reconstruction + KL).
+    assert loss == pytest.approx(reconstruction + 2 * (-elbo - reconstruction), rel=1e-5)
+  evaluation = _summaries(tmp_path / "m" / "checkpoint" / "eval")
+  assert sorted(evaluation) == ["elbo", "kl_loss", "loss", "reconstruction_loss", "regularizer"]
+  for tag, series in evaluation.items():
+    assert series == [(12, pytest.approx(results[tag], rel=1e-6))]
+
+
+def test_resumed_summaries_replace_those_after_the_checkpoint(tmp_path):
+  _train(tmp_path, tmp_path / "a", runtime=train.Runtime(log_every_steps=2))
+
+  def kill_at_step_11(step):
+    if step == 11:
+      raise KeyboardInterrupt()
+
+  with pytest.raises(KeyboardInterrupt):
+    _train(tmp_path, tmp_path / "b", runtime=train.Runtime(
+        log_every_steps=2, checkpoint_every_steps=3, after_step=kill_at_step_11))
+  # Step 10 was summarised after the last checkpoint (step 9); the resumed run redoes it.
+  assert _summaries(tmp_path / "b" / "checkpoint")["loss"][-1][0] == 10
+  _train(tmp_path, tmp_path / "b", runtime=train.Runtime(log_every_steps=2,
+                                                         checkpoint_every_steps=3))
+  assert _summaries(tmp_path / "b" / "checkpoint") == _summaries(tmp_path / "a" / "checkpoint")
+
+
+def test_training_without_tensorboard_writes_no_summaries(tmp_path, monkeypatch):
+  monkeypatch.delattr(torch.utils, "tensorboard", raising=False)
+  monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)
+  results = _train(tmp_path, tmp_path / "m", runtime=train.Runtime(log_every_steps=4))
+  assert results["global_step"] == 12
+  assert sorted(os.listdir(tmp_path / "m" / "checkpoint")) == ["checkpoint.pt"]
 
 
 def test_resuming_with_another_configuration_is_refused(tmp_path):

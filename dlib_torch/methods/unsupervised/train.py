@@ -27,6 +27,7 @@ from dlib_torch.utils import devices
 from dlib_torch.utils import errors
 from dlib_torch.utils import host_memory
 from dlib_torch.utils import results
+from dlib_torch.utils import summaries
 from dlib_torch.utils import torchscript_io
 
 
@@ -37,6 +38,7 @@ class Runtime:
   precision: str = "float32"
   checkpoint_every_steps: int = 1000
   checkpoint_every_secs: float = 300.0
+  # Log lines and TensorBoard summaries, as the original's every 100 steps.
   log_every_steps: int = 100
   # Called after each iteration with the global step (tests use it to stop a run).
   after_step: Optional[Callable[[int], None]] = None
@@ -152,6 +154,8 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
   model.train()
   prefetcher = training_stream.Prefetcher(stream, batch_size)
   progress = _Progress(training_steps, global_step)
+  summary_log = summaries.Summaries(os.path.dirname(checkpoint.checkpoint_path(model_dir)),
+                                    resumed_step=global_step if state is not None else None)
   last_save_step, last_save_time = global_step, time.time()
   try:
     while global_step < training_steps:
@@ -167,6 +171,8 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
                 checkpoint.checkpoint_path(model_dir)))
       global_step += steps
       progress.update(global_step, values, runtime.log_every_steps)
+      if global_step // runtime.log_every_steps != (global_step - steps) // runtime.log_every_steps:
+        summary_log.add_scalars(global_step, values)
       if (global_step - last_save_step >= runtime.checkpoint_every_steps or
           time.time() - last_save_time >= runtime.checkpoint_every_secs or
           global_step >= training_steps):
@@ -177,10 +183,14 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
   finally:
     prefetcher.close()
     progress.close()
+    summary_log.close()
 
   export_model(model, model_dir, dataset, global_step)
   eval_results = evaluate_losses(model, eval_stream, batch_size, eval_steps,
                                  global_step, generator, device, runtime.precision)
+  summary_log.add_scalars(global_step, {k: v for k, v in eval_results.items()
+                                        if k != "global_step"}, "eval")
+  summary_log.close()
   eval_results["elapsed_time"] = elapsed_before + time.time() - start
   eval_results["device"] = str(device)
   eval_results["precision"] = runtime.precision

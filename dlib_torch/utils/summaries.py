@@ -1,0 +1,47 @@
+"""TensorBoard summaries of a training run, where the original wrote them (the "tensorboard" extra).
+
+disentanglement_lib's estimator wrote event files of the training scalars
+every 100 steps beside its checkpoints, and those of the final evaluation in
+an eval/ subfolder: `tensorboard --logdir MODEL_DIR` showed the run. Training
+here writes the same into MODEL_DIR/checkpoint and MODEL_DIR/checkpoint/eval
+when the tensorboard package is installed, and otherwise says once that it
+writes none. A resumed run's summaries supersede the earlier ones from its
+resume step on (TensorBoard's purge step), so the curves have no repeats.
+"""
+import os
+
+from absl import logging
+
+
+class Summaries:
+  """Scalar summaries of one run, written on first use (the import costs about a second)."""
+
+  def __init__(self, log_dir, resumed_step=None):
+    self._log_dir = log_dir
+    self._resumed_step = resumed_step
+    self._writers = {}
+    self._available = True
+
+  def _writer(self, subfolder):
+    if subfolder not in self._writers and self._available:
+      try:
+        from torch.utils import tensorboard  # pylint: disable=g-import-not-at-top
+      except ImportError:
+        self._available = False
+        logging.info("No TensorBoard summaries: pip install 'dlib_torch[tensorboard]' for them.")
+        return None
+      self._writers[subfolder] = tensorboard.SummaryWriter(
+          os.path.join(self._log_dir, subfolder),
+          purge_step=self._resumed_step if subfolder == "" else None)
+    return self._writers.get(subfolder)
+
+  def add_scalars(self, step, values, subfolder=""):
+    """Writes {tag: float} at `step`, into the run's folder or a subfolder of it."""
+    writer = self._writer(subfolder)
+    if writer is not None:
+      for tag, value in values.items():
+        writer.add_scalar(tag, value, step)
+
+  def close(self):
+    for writer in self._writers.values():
+      writer.close()
