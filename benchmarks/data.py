@@ -81,7 +81,8 @@ def main():
 
   device = devices.resolve_device(args.device)
   model, optimizers = train_step.build("vae", device)
-  steps = train_step.steps_per_second(model, optimizers, device, "float32", args.seconds)
+  steps = train_step.StepTimer(model, optimizers, device, "float32").steps_per_second(
+      args.seconds)
   print("conv beta-VAE training on {} ({} threads): {:.2f} steps/s = {:.0f} obs/s".format(
       device, torch.get_num_threads(), steps, 64 * steps))
   for name, data_rate in data_rates.items():
