@@ -101,7 +101,10 @@ def submit_slurm(commands, folder, partition=None, timeout_min=1440, array_paral
   except ImportError:
     raise errors.UserError("--launcher=slurm needs submitit: pip install "
                            "'dlib_torch[cluster]'") from None
-  executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+  try:
+    executor = submitit.AutoExecutor(folder=folder, cluster=cluster)
+  except RuntimeError as e:  # submitit's "Could not detect srun" off a SLURM cluster
+    raise errors.UserError("--launcher=slurm: {}".format(e)) from None
   parameters = dict(name="dreproduce", timeout_min=timeout_min, gpus_per_node=gpus_per_job,
                     cpus_per_task=cpus_per_job, slurm_array_parallelism=array_parallelism)
   if partition:

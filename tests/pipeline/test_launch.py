@@ -107,6 +107,40 @@ def test_job_array_runs_the_job_commands(tmp_path):
   assert _finished(out)
 
 
+def test_job_array_is_one_sbatch_array_with_the_slurm_flags(monkeypatch, tmp_path):
+  pytest.importorskip("submitit")
+  # Stand-ins for SLURM's commands: sbatch keeps the script it is given.
+  bin_dir = tmp_path / "bin"
+  bin_dir.mkdir()
+  (bin_dir / "srun").write_text("#!/bin/sh\nexit 0\n")
+  (bin_dir / "sbatch").write_text('#!/bin/sh\ncp "$1" {}\necho "Submitted batch job 4242"\n'.format(
+      tmp_path / "script.sh"))
+  for command in ("srun", "sbatch"):
+    os.chmod(bin_dir / command, 0o755)
+  monkeypatch.setenv("PATH", "{}:{}".format(bin_dir, os.environ["PATH"]))
+  commands = {n: launch.job_command(n, str(tmp_path / str(n)), ["--study=test"]) for n in (3, 7)}
+  jobs = launch.submit_slurm(commands, str(tmp_path / "logs"), partition="gpu", timeout_min=90,
+                             array_parallelism=1, gpus_per_job=2, cpus_per_job=6)
+  assert {n: job.job_id for n, job in jobs.items()} == {3: "4242_0", 7: "4242_1"}
+  script = (tmp_path / "script.sh").read_text().splitlines()
+  for line in ("#SBATCH --array=0-1%1", "#SBATCH --partition=gpu", "#SBATCH --time=90",
+               "#SBATCH --gpus-per-node=2", "#SBATCH --cpus-per-task=6",
+               "#SBATCH --job-name=dreproduce"):
+    assert line in script
+
+
+def test_job_array_off_a_slurm_cluster_exits_2(monkeypatch, tmp_path):
+  pytest.importorskip("submitit")
+  monkeypatch.setenv("PATH", str(tmp_path))  # no srun
+  completed = subprocess.run(
+      [sys.executable, "-m", "dlib_torch.cli.reproduce", "--study=test", "--model_nums=0",
+       "--launcher=slurm", "--output_directory=" + str(tmp_path / "{model_num}")],
+      capture_output=True, text=True, timeout=300, check=False)
+  assert completed.returncode == 2
+  assert completed.stderr.strip().splitlines()[-1].startswith("Error: --launcher=slurm: ")
+  assert "srun" in completed.stderr
+
+
 def test_job_array_without_submitit_is_a_user_error(monkeypatch, tmp_path):
   monkeypatch.setitem(sys.modules, "submitit", None)
   with pytest.raises(errors.UserError, match="cluster"):
