@@ -69,9 +69,9 @@ def run_local(commands, devices, jobs_per_device, log_directory):
         if slot not in running and pending:
           model_num, command = pending.pop(0)
           log = open(os.path.join(log_directory, "model_{}.log".format(model_num)), "w")
-          running[slot] = (model_num, subprocess.Popen(
-              command + ["--device=" + device], stdout=log, stderr=subprocess.STDOUT, env=env),
-                           log)
+          process = subprocess.Popen(command + ["--device=" + device], stdout=log,
+                                     stderr=subprocess.STDOUT, env=env)
+          running[slot] = (model_num, process, log)
           logging.info("Model %d started on %s.", model_num, device)
       for slot, (model_num, process, log) in list(running.items()):
         if process.poll() is not None:
