@@ -170,8 +170,11 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
                 global_step, ", ".join("{}={}".format(k, v) for k, v in values.items()),
                 checkpoint.checkpoint_path(model_dir)))
       global_step += steps
-      progress.update(global_step, values, runtime.log_every_steps)
-      if global_step // runtime.log_every_steps != (global_step - steps) // runtime.log_every_steps:
+      # Whether the iteration passed a multiple of log_every_steps (FactorVAE counts 2 steps).
+      log_now = (global_step // runtime.log_every_steps !=
+                 (global_step - steps) // runtime.log_every_steps)
+      progress.update(global_step, values, log_now)
+      if log_now:
         summary_log.add_scalars(global_step, values)
       if (global_step - last_save_step >= runtime.checkpoint_every_steps or
           time.time() - last_save_time >= runtime.checkpoint_every_secs or
@@ -263,11 +266,12 @@ class _Progress:
         pass
     self._last = initial
 
-  def update(self, step, values, log_every):
+  def update(self, step, values, log_line):
+    """Moves the bar to `step`; without a bar, logs `values` if `log_line`."""
     if self._bar is not None:
       self._bar.update(step - self._last)
       self._bar.set_postfix({k: "{:.4g}".format(v) for k, v in values.items()}, refresh=False)
-    elif step // log_every != self._last // log_every:
+    elif log_line:
       logging.info("step %d: %s", step,
                    ", ".join("{} = {:.6g}".format(k, v) for k, v in values.items()))
     self._last = step
