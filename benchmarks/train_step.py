@@ -40,7 +40,7 @@ from torch.utils import flop_counter
 import method_steps  # benchmarks/, the script's own folder
 
 from dlib_torch import gin_registry
-from dlib_torch.methods.shared import architectures
+from dlib_torch.methods.shared import cpu_convolutions
 from dlib_torch.methods.unsupervised import gaussian_encoder_model  # pylint: disable=unused-import
 from dlib_torch.utils import devices
 from dlib_torch.utils import host_memory
@@ -175,7 +175,7 @@ def time_layers(model, optimizers, device, args):
   window = args.seconds / args.rounds / 4
   for name, (layer, x, needs_input_grad) in convolution_inputs(
       model, optimizers, device).items():
-    native = architectures.use_native_convolutions(copy.deepcopy(layer))
+    native = cpu_convolutions.use_cpu_kernels(copy.deepcopy(layer), enabled=False)
     figures = []
     for precision in ("float32", "bf16"):
       timers = [LayerTimer(net, x, device, precision, needs_input_grad)
@@ -231,7 +231,7 @@ def main():
     timers = [StepTimer(model, optimizers, device, p) for p in ("float32", "bf16")]
     if args.versus_native:
       native, native_optimizers = build(method, device)
-      architectures.use_native_convolutions(native)
+      cpu_convolutions.use_cpu_kernels(native, enabled=False)
       timers += [StepTimer(native, native_optimizers, device, p) for p in ("float32", "bf16")]
     rates, fp32, bf16, native_fp32, native_bf16 = [], [], [], [], []
     for _ in range(args.rounds):

@@ -7,15 +7,18 @@ original; inside, convolutions run on the NCHW view of the same memory
 decoder's reshape use the original's (H, W, C) order. ReLUs work in place
 (the layers before them do not need their outputs for the backward pass),
 which saves a large allocation and a memory pass per activation.
+
+The networks are built from torch.nn layers; the encoder and decoder
+builders then give their convolutions the CPU layers of `cpu_convolutions`
+(same parameters and results, faster on CPU).
 """
 import math
 
 import gin
 import torch
 from torch import nn
-from torch.nn import functional as F
 
-from dlib_torch.methods.shared import gemm_convolutions
+from dlib_torch.methods.shared import cpu_convolutions
 
 
 def _glorot(module):
@@ -34,13 +37,15 @@ def _num_pixels(shape):
 @gin.configurable("encoder", allowlist=["num_latent", "encoder_fn"])
 def make_gaussian_encoder(input_shape, num_latent=gin.REQUIRED, encoder_fn=gin.REQUIRED):
   """Builds the encoder network: NHWC images -> (means, log_vars)."""
-  return encoder_fn(input_shape=list(input_shape), num_latent=num_latent)
+  return cpu_convolutions.use_cpu_kernels(
+      encoder_fn(input_shape=list(input_shape), num_latent=num_latent))
 
 
 @gin.configurable("decoder", allowlist=["decoder_fn"])
 def make_decoder(num_latent, output_shape, decoder_fn=gin.REQUIRED):
   """Builds the decoder network: latents -> NHWC logits."""
-  return decoder_fn(num_latent=num_latent, output_shape=list(output_shape))
+  return cpu_convolutions.use_cpu_kernels(
+      decoder_fn(num_latent=num_latent, output_shape=list(output_shape)))
 
 
 @gin.configurable("discriminator", allowlist=["discriminator_fn"])
@@ -83,77 +88,6 @@ class _ToNHWC(nn.Module):
     return x.permute(0, 2, 3, 1).reshape([-1] + self.output_shape)
 
 
-class _Conv2d(nn.Conv2d):
-  """nn.Conv2d, faster on CPU in bf16 when the kernel equals the stride.
-
-  Such patches tile the image, so im2col and col2im are permutations and
-  each pass is one GEMM; in bf16 that beats oneDNN (the encoder's 2x2
-  stride-2 layers: forward and backward in 0.7 to 0.8 of the time on a 2-core
-  AVX-512 machine). Other cases (float32, where oneDNN beats the float32
-  GEMM; TorchScript; CUDA) use the native layer.
-  """
-
-  @torch.jit.unused
-  def _use_gemm(self, x: torch.Tensor) -> bool:
-    return (gemm_convolutions.supported(self, x) and
-            gemm_convolutions.compute_dtype(x) == torch.bfloat16 and
-            tuple(self.kernel_size) == tuple(self.stride) and tuple(self.padding) == (0, 0))
-
-  @torch.jit.unused
-  def _gemm_forward(self, x: torch.Tensor) -> torch.Tensor:
-    return gemm_convolutions.apply_without_autocast(
-        gemm_convolutions.Conv2dFunction, x, self.weight, self.bias, list(self.stride),
-        list(self.padding))
-
-  def forward(self, x):
-    if not torch.jit.is_scripting() and self._use_gemm(x):
-      return self._gemm_forward(x)
-    return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                    self.groups)
-
-
-class _ConvTranspose2d(nn.ConvTranspose2d):
-  """nn.ConvTranspose2d, faster on CPU (`gemm_convolutions.ConvTranspose2dFunction`).
-
-  oneDNN's backward pass takes up to twice as long when it also computes the
-  bias gradient, which is a plain sum here (the 32-channel layer's backward:
-  bf16 2.4 ms instead of 5.7, float32 2.8 instead of 3.5); oneDNN's forward
-  pass is slow with one output channel (the decoder's last layer on
-  grey-scale images), which GEMMs on planes of taps compute instead (that
-  layer's forward and backward: 0.6 of the time in both precisions, on a
-  2-core AVX-512 machine). TorchScript and CUDA use the native layer.
-  """
-
-  @torch.jit.unused
-  def _use_function(self, x: torch.Tensor) -> bool:
-    return gemm_convolutions.supported(self, x)
-
-  @torch.jit.unused
-  def _function_forward(self, x: torch.Tensor) -> torch.Tensor:
-    return gemm_convolutions.apply_without_autocast(
-        gemm_convolutions.ConvTranspose2dFunction, x, self.weight, self.bias,
-        list(self.stride), list(self.padding), self.out_channels == 1)
-
-  def forward(self, x):
-    if not torch.jit.is_scripting() and self._use_function(x):
-      return self._function_forward(x)
-    return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                              self.output_padding, self.groups, self.dilation)
-
-
-def use_native_convolutions(network):
-  """Makes the network's convolutions the torch.nn classes (same parameters); returns it.
-
-  For comparing these layers with PyTorch's own (tests, benchmarks).
-  """
-  for module in network.modules():
-    if isinstance(module, _Conv2d):
-      module.__class__ = nn.Conv2d
-    elif isinstance(module, _ConvTranspose2d):
-      module.__class__ = nn.ConvTranspose2d
-  return network
-
-
 class GaussianHeads(nn.Module):
   """A trunk followed by two linear heads: means and log variances."""
 
@@ -174,10 +108,10 @@ def conv_encoder(input_shape, num_latent):
   channels = input_shape[2]
   trunk = nn.Sequential(
       _ToNCHW(),
-      _Conv2d(channels, 32, 4, 2, 1), nn.ReLU(inplace=True),
-      _Conv2d(32, 32, 4, 2, 1), nn.ReLU(inplace=True),
-      _Conv2d(32, 64, 2, 2, 0), nn.ReLU(inplace=True),
-      _Conv2d(64, 64, 2, 2, 0), nn.ReLU(inplace=True),
+      nn.Conv2d(channels, 32, 4, 2, 1), nn.ReLU(inplace=True),
+      nn.Conv2d(32, 32, 4, 2, 1), nn.ReLU(inplace=True),
+      nn.Conv2d(32, 64, 2, 2, 0), nn.ReLU(inplace=True),
+      nn.Conv2d(64, 64, 2, 2, 0), nn.ReLU(inplace=True),
       _FlattenHWC(),
       nn.Linear(64 * (input_shape[0] // 16) * (input_shape[1] // 16), 256), nn.ReLU(inplace=True))
   return _glorot(GaussianHeads(trunk, 256, num_latent))
@@ -190,10 +124,10 @@ def deconv_decoder(num_latent, output_shape):
       nn.Linear(num_latent, 256), nn.ReLU(inplace=True),
       nn.Linear(256, 1024), nn.ReLU(inplace=True),
       _UnflattenHWC(4, 4, 64),
-      _ConvTranspose2d(64, 64, 4, 2, 1), nn.ReLU(inplace=True),
-      _ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(inplace=True),
-      _ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(inplace=True),
-      _ConvTranspose2d(32, output_shape[2], 4, 2, 1),
+      nn.ConvTranspose2d(64, 64, 4, 2, 1), nn.ReLU(inplace=True),
+      nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(inplace=True),
+      nn.ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(inplace=True),
+      nn.ConvTranspose2d(32, output_shape[2], 4, 2, 1),
       _ToNHWC(output_shape)))
 
 

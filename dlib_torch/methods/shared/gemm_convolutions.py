@@ -17,12 +17,8 @@ At their small channel counts (1 to 64 channels, 4x4 or 2x2 kernels, stride
   itself and computes such a forward pass as a GEMM on planes of taps,
   folded into the output a phase at a time.
 
-Only kernels that are a multiple of the stride are handled. The layers in
-`architectures` pick, per layer and precision, the functions measured faster
-than oneDNN on a 2-core AVX-512 machine (benchmarks/train_step.py --layers,
-and the whole step); the others stay native. Float32 convolutions stay
-native: oneDNN's (150 to 250 GFLOP/s per core) outrun the float32 GEMM that
-torch.mm calls (MKL, about 100).
+Only kernels that are a multiple of the stride are handled. The layers of
+`cpu_convolutions` pick, per layer and precision, where these functions run.
 """
 import torch
 from torch.nn import functional as F

@@ -1,4 +1,4 @@
-"""The matrix-product convolutions compute what the native layers do."""
+"""The matrix-product convolutions and the CPU layers compute what the native layers do."""
 import copy
 import io
 from unittest import mock
@@ -9,6 +9,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from dlib_torch.methods.shared import architectures
+from dlib_torch.methods.shared import cpu_convolutions
 from dlib_torch.methods.shared import gemm_convolutions
 
 # Largest difference allowed, relative to the largest magnitude of the native
@@ -115,9 +116,11 @@ def test_transposed_input_gradient_is_channels_last_like_the_input(planar):
 
 
 def _networks():
+  """The conv encoder and decoder as their builders give them (with the CPU layers)."""
   torch.manual_seed(0)
-  encoder = architectures.conv_encoder([64, 64, 1], 10)
-  decoder = architectures.deconv_decoder(10, [64, 64, 1])
+  encoder = architectures.make_gaussian_encoder([64, 64, 1], num_latent=10,
+                                                encoder_fn=architectures.conv_encoder)
+  decoder = architectures.make_decoder(10, [64, 64, 1], decoder_fn=architectures.deconv_decoder)
   return [(net.to(memory_format=torch.channels_last), shape)
           for net, shape in ((encoder, (64, 64, 64, 1)), (decoder, (64, 10)))]
 
@@ -125,7 +128,7 @@ def _networks():
 @pytest.mark.parametrize("precision", ["float32", "bf16"])
 def test_networks_match_native_layers(precision):
   for network, input_shape in _networks():
-    plain = architectures.use_native_convolutions(copy.deepcopy(network))
+    plain = cpu_convolutions.use_cpu_kernels(copy.deepcopy(network), enabled=False)
     x = torch.rand(input_shape, generator=torch.Generator().manual_seed(0))
 
     def outputs_and_grads(net):
@@ -142,6 +145,16 @@ def test_networks_match_native_layers(precision):
     results, references = outputs_and_grads(network), outputs_and_grads(plain)
     assert all(r.dtype == torch.float32 for r in results)
     _assert_close(results, references, precision)
+
+
+def test_builders_give_the_cpu_layers_and_enabled_false_the_torch_nn_ones():
+  torch_nn = (nn.Conv2d, nn.ConvTranspose2d)
+  for network, _ in _networks():
+    layers = [m for m in network.modules() if isinstance(m, torch_nn)]
+    assert len(layers) == 4
+    assert all(type(m).__module__ == cpu_convolutions.__name__ for m in layers)
+    cpu_convolutions.use_cpu_kernels(network, enabled=False)
+    assert all(type(m) in torch_nn for m in layers)
 
 
 def test_paths_are_chosen_per_layer_and_precision():
@@ -172,7 +185,7 @@ def test_paths_are_chosen_per_layer_and_precision():
 
 def test_scripted_networks_use_the_native_layers():
   for network, input_shape in _networks():
-    plain = architectures.use_native_convolutions(copy.deepcopy(network)).eval()
+    plain = cpu_convolutions.use_cpu_kernels(copy.deepcopy(network), enabled=False).eval()
     scripted = torch.jit.script(copy.deepcopy(network).eval())
     buffer = io.BytesIO()
     torch.jit.save(scripted, buffer)
