@@ -19,6 +19,7 @@ models also encode the labelled batch.
       [--method s2_vae ...]
 """
 import argparse
+import inspect
 import os
 import statistics
 import time
@@ -28,7 +29,6 @@ import torch
 
 from dlib_torch import gin_registry
 from dlib_torch.data.ground_truth import named_data
-from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.utils import devices
 from dlib_torch.utils import host_memory
@@ -112,18 +112,16 @@ class MethodTimer:
     gin.clear_config()
     gin_registry.register_for("train")
     gin.parse_config(ARCHITECTURE + METHODS[method][0])
-    # `@s2_vae` (a class, instantiated with the labeller's factor sizes) or `@vae()`.
-    reference = gin.query_parameter("model.model")
-    model = reference.scoped_configurable_fn
-    if reference.evaluate:
-      model = model()
+    # `@vae()` or the class `@s2_vae`: either way the loop has an instance made without
+    # arguments, and the model.* bindings the loop does not take go to its protocol.
+    model = gin.query_parameter("model.model").scoped_configurable_fn()
+    bindings = gin.get_bindings("model")
+    protocol = {k: v for k, v in bindings.items()
+                if k not in inspect.signature(train.train).parameters}
     dataset = named_data.get_named_ground_truth_data()
-    if _bound("model.num_labelled_samples"):
-      model, stream, _, _ = train_semi_supervised_lib.prepare(
-          model, dataset, 0, 0, gin.query_parameter("model.num_labelled_samples"),
-          gin.query_parameter("model.train_percentage"))
-    else:
-      stream = model.input_stream(dataset, 0)
+    # Seed 0 for the protocols seeded by model.random_seed (the configs here leave it unbound).
+    random_seed = bindings.get("random_seed", None if protocol else 0)
+    stream = model.training_inputs(dataset, random_seed, 1, **protocol).stream
     torch.manual_seed(0)
     model.build(dataset.observation_shape)
     model.to(device=device, memory_format=torch.channels_last)
@@ -146,14 +144,6 @@ class MethodTimer:
     if self.device.type == "cuda":
       torch.cuda.synchronize()
     return (time.perf_counter() - start) / steps
-
-
-def _bound(name):
-  try:
-    gin.query_parameter(name)
-    return True
-  except ValueError:
-    return False
 
 
 def main():

@@ -51,14 +51,19 @@ TEST_ARCHITECTURE = [
 ]
 
 
-def make_model(factory, bindings=(), num_latent=4, data=None):
-  """factory() built for the data (dummy data by default), with the test architecture."""
+def make_model(factory, bindings=(), num_latent=4, data=None, ask_inputs=True):
+  """factory() built for the data (dummy data by default), with the test architecture.
+
+  Its training inputs are asked for before building, as the loop does (concept
+  models read the factor sizes there), unless ask_inputs is False.
+  """
   gin_registry.register_for("train")
   gin.parse_config(TEST_ARCHITECTURE + ["encoder.num_latent = {}".format(num_latent)] +
                    list(bindings))
   model = factory()
   data = data or Squares()
-  model.input_stream(data, 0)  # As the loop: the stream is asked for before building.
+  if ask_inputs:
+    model.training_inputs(data, 0, 1)
   torch.manual_seed(0)
   model.build(data.observation_shape)
   return model

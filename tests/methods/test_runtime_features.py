@@ -1,8 +1,6 @@
 """Training features every method shares: resume after a kill, bf16 autocast, dtrain_weak."""
-import inspect
 import json
 import subprocess
-import sys
 
 import pytest
 
@@ -12,12 +10,6 @@ from dlib_torch.tests.methods import helpers
 from dlib_torch.tests.methods import test_train_from_gin
 
 CASES = test_train_from_gin.CASES
-_LOOP_READS_MODEL_STREAMS = "num_labelled_samples" in inspect.signature(train.train).parameters
-
-
-def _needs_loop(name):
-  if CASES[name][0] != test_train_from_gin.UNSUPERVISED and not _LOOP_READS_MODEL_STREAMS:
-    pytest.skip("the training loop does not read model.input_stream yet")
 
 
 def _results(model_dir):
@@ -28,7 +20,6 @@ def _results(model_dir):
 
 @pytest.mark.parametrize("name", ["factor_vae", "mlvae_labels", "s2_factor_vae", "glancenet"])
 def test_a_killed_run_resumes_to_the_same_results(tmp_path, name):
-  _needs_loop(name)
   config, bindings = CASES[name]
   bindings = bindings + ["model.training_steps = 6"]
   helpers.train_from_gin(tmp_path / "a", config, bindings)
@@ -47,7 +38,6 @@ def test_a_killed_run_resumes_to_the_same_results(tmp_path, name):
 @pytest.mark.parametrize("name", ["factor_vae", "group_vae_argmax", "s2_vae",
                                   "glancenet_terms"])
 def test_bf16_autocast(tmp_path, name):
-  _needs_loop(name)
   config, bindings = CASES[name]
   helpers.train_from_gin(tmp_path / "model", config, bindings,
                          runtime=train.Runtime(device="cpu", precision="bf16"))
@@ -58,19 +48,17 @@ def test_bf16_autocast(tmp_path, name):
 
 # dtrain_semi is the same thin command over the same loop; one subprocess run suffices.
 @pytest.mark.parametrize("command, config, short_evaluation", [
-    ("train_weak", test_train_from_gin.WEAK, "model.eval_steps = 2")])
+    ("dtrain_weak", test_train_from_gin.WEAK, "model.eval_steps = 2")])
 def test_commands(tmp_path, command, config, short_evaluation):
-  if not _LOOP_READS_MODEL_STREAMS:
-    pytest.skip("the training loop does not read model.input_stream yet")
   run = subprocess.run(
-      [sys.executable, "-m", "dlib_torch.cli." + command, "--model_dir", str(tmp_path / "m"),
+      [command, "--model_dir", str(tmp_path / "m"),
        "--gin_config", resources.config_path(config), "--gin_bindings", short_evaluation],
       capture_output=True, text=True, timeout=300, check=False)
   assert run.returncode == 0, run.stderr[-2000:]
   assert (tmp_path / "m" / "results" / "aggregate" / "train.json").exists()
   assert (tmp_path / "m" / "visualizations" / "weak" / "animation.gif").exists()
   missing = subprocess.run(
-      [sys.executable, "-m", "dlib_torch.cli." + command, "--model_dir", str(tmp_path / "n"),
+      [command, "--model_dir", str(tmp_path / "n"),
        "--gin_config", str(tmp_path / "missing.gin")], capture_output=True, text=True,
       timeout=300, check=False)
   assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1

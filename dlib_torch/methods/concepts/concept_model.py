@@ -4,6 +4,7 @@ import torch.nn.functional as F
 
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.concepts import concept_data
+from dlib_torch.methods.unsupervised import gaussian_encoder_model
 from dlib_torch.methods.unsupervised import vae
 from dlib_torch.utils import errors
 
@@ -30,9 +31,13 @@ class ConceptModel(vae.BaseVAE):
     self.one_hot_factors = tuple(one_hot_factors)
     self.factors_num_values = None
 
-  def input_stream(self, data, seed):
+  def training_inputs(self, data, random_seed, eval_steps, **protocol_params):
+    """The unsupervised protocol's seeds, on observations with their factors."""
+    gaussian_encoder_model.reject_protocol_params(protocol_params, self)
     self.factors_num_values = [int(k) for k in data.factors_num_values]
-    return concept_data.ConceptStream(data, seed, self.masking_fact)
+    return gaussian_encoder_model.seeded_inputs(
+        lambda d, seed: concept_data.ConceptStream(d, seed, self.masking_fact), data,
+        random_seed, eval_steps)
 
   def build(self, observation_shape):
     super().build(observation_shape)

@@ -16,6 +16,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from dlib_torch.methods.shared import losses
+from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
 from dlib_torch.methods.shared import optimizers
 from dlib_torch.methods.unsupervised import vae
 
@@ -165,16 +166,26 @@ def supervised_regularizer_embed(representation, labels, factor_sizes, sigma=gin
 class BaseS2VAE(vae.BaseVAE):
   """A VAE with a supervised loss on labelled images.
 
-  Batches are (unlabelled images, (labelled images, labels)). The training
-  code instantiates the class with the labeller's factor sizes.
+  Batches are (unlabelled images, (labelled images, labels)). The factor
+  sizes of the labels are given, or set by the semi-supervised protocol
+  (training_inputs), which the original's configs reach by naming the class
+  (`model.model = @s2_vae`).
   """
   logged_scalars = ("loss", "reconstruction_loss", "elbo", "supervised_loss")
   # Whether the reported regularizer includes the weighted supervised loss.
   supervised_in_regularizer = True
 
-  def __init__(self, factor_sizes):
+  def __init__(self, factor_sizes=None):
     vae.BaseVAE.__init__(self)
+    self.factor_sizes = None if factor_sizes is None else [int(size) for size in factor_sizes]
+
+  def training_inputs(self, data, random_seed, eval_steps, **protocol_params):
+    """The semi-supervised protocol (train_semi_supervised_lib); eval_steps is its own."""
+    del eval_steps  # Evaluation reads num_labelled_samples batches, as the original.
+    inputs, factor_sizes = train_semi_supervised_lib.training_inputs(
+        self, data, random_seed, protocol_params)
     self.factor_sizes = [int(size) for size in factor_sizes]
+    return inputs
 
   def build(self, observation_shape):
     super().build(observation_shape)
@@ -217,7 +228,7 @@ class BaseS2VAE(vae.BaseVAE):
 class S2BetaVAE(BaseS2VAE):
   """Semi-supervised beta-VAE."""
 
-  def __init__(self, factor_sizes, beta=gin.REQUIRED, gamma_sup=gin.REQUIRED):
+  def __init__(self, factor_sizes=None, beta=gin.REQUIRED, gamma_sup=gin.REQUIRED):
     super().__init__(factor_sizes)
     self.beta = beta
     self.gamma_sup = gamma_sup
@@ -231,7 +242,7 @@ class S2BetaVAE(BaseS2VAE):
 class S2DIPVAE(BaseS2VAE):
   """Semi-supervised DIP-VAE."""
 
-  def __init__(self, factor_sizes, lambda_od=gin.REQUIRED, lambda_d_factor=gin.REQUIRED,
+  def __init__(self, factor_sizes=None, lambda_od=gin.REQUIRED, lambda_d_factor=gin.REQUIRED,
                gamma_sup=gin.REQUIRED, dip_type="i"):
     super().__init__(factor_sizes)
     self.lambda_od = lambda_od
@@ -249,7 +260,7 @@ class S2DIPVAE(BaseS2VAE):
 class S2BetaTCVAE(BaseS2VAE):
   """Semi-supervised beta-TCVAE."""
 
-  def __init__(self, factor_sizes, beta=gin.REQUIRED, gamma_sup=gin.REQUIRED):
+  def __init__(self, factor_sizes=None, beta=gin.REQUIRED, gamma_sup=gin.REQUIRED):
     super().__init__(factor_sizes)
     self.beta = beta
     self.gamma_sup = gamma_sup
@@ -269,7 +280,7 @@ class S2FactorVAE(BaseS2VAE, vae.FactorVAE):
   logged_scalars = ("loss", "reconstruction_loss", "supervised_loss")
   supervised_in_regularizer = False
 
-  def __init__(self, factor_sizes, gamma=gin.REQUIRED, gamma_sup=gin.REQUIRED):
+  def __init__(self, factor_sizes=None, gamma=gin.REQUIRED, gamma_sup=gin.REQUIRED):
     BaseS2VAE.__init__(self, factor_sizes)
     self.gamma = gamma
     self.gamma_sup = gamma_sup
@@ -357,7 +368,7 @@ class MineVAE(BaseS2VAE):
   """
   logged_scalars = ("loss", "reconstruction_loss", "supervised_loss")
 
-  def __init__(self, factor_sizes, gamma_sup=gin.REQUIRED, beta=gin.REQUIRED):
+  def __init__(self, factor_sizes=None, gamma_sup=gin.REQUIRED, beta=gin.REQUIRED):
     super().__init__(factor_sizes)
     self.gamma_sup = gamma_sup
     self.beta = beta

@@ -1,11 +1,10 @@
 """The semi-supervised training protocol: a labelled set drawn once, unlabelled data forever.
 
-The generic loop (`dlib_torch.methods.unsupervised.train`) runs it when
-`model.num_labelled_samples` is bound (the original's
-`train_semi_supervised_lib.train` parameters: `unsupervised_data_seed`,
-`supervised_data_seed`, `model_seed`, `num_labelled_samples`,
-`train_percentage`); `prepare` supplies what differs from unsupervised
-training. Batches are (unlabelled images, (labelled images, labels)):
+The generic loop (`dlib_torch.methods.unsupervised.train`) runs it for the
+semi-supervised models (BaseS2VAE.training_inputs), which take the
+original's `train_semi_supervised_lib.train` parameters as `model.*`
+bindings: `unsupervised_data_seed`, `supervised_data_seed`, `model_seed`,
+`num_labelled_samples`, `train_percentage`. Batches are (unlabelled images, (labelled images, labels)):
 unlabelled images in the order of RandomState(unsupervised_data_seed) as
 in unsupervised training, paired with the training split of the labelled
 set repeated. Evaluation reads the same unlabelled stream with the
@@ -15,7 +14,8 @@ import numpy as np
 
 from dlib_torch.data import training_stream
 from dlib_torch.methods.semi_supervised import semi_supervised_utils
-from dlib_torch.methods.semi_supervised import semi_supervised_vae
+from dlib_torch.methods.unsupervised import gaussian_encoder_model
+from dlib_torch.methods.unsupervised import train as unsupervised_train
 from dlib_torch.utils import errors
 
 
@@ -58,48 +58,49 @@ def semi_supervised_dataset_from_ground_truth_data(ground_truth_data, num_labell
   return SemiSupervisedStream(ground_truth_data, unsupervised_data_seed, train_x, train_y)
 
 
-def prepare(model, dataset, unsupervised_data_seed, supervised_data_seed,
-            num_labelled_samples, train_percentage):
-  """Samples the labelled set and instantiates the model class with its factor sizes.
+_PARAMETERS = ("unsupervised_data_seed", "supervised_data_seed", "model_seed",
+               "num_labelled_samples", "train_percentage")
+
+
+def training_inputs(model, data, random_seed, protocol_params):
+  """The semi-supervised protocol's inputs and the labelled factors' sizes.
 
   Args:
-    model: the model class (`model.model = @s2_vae`); a BaseS2VAE subclass
-      is instantiated with the labeller's factor sizes, another class without
-      arguments.
-    dataset: the ground-truth data.
-    unsupervised_data_seed: seed of the unlabelled stream.
-    supervised_data_seed: seed of the labelled set and the labeller.
-    num_labelled_samples: size of the labelled set.
-    train_percentage: share of the labelled set used for training.
+    model: the model being trained (named in errors).
+    data: the ground-truth data.
+    random_seed: `model.random_seed`, which this protocol does not take (the
+      original's has model_seed and two data seeds instead).
+    protocol_params: the `model.*` bindings of the protocol: unsupervised_data_seed
+      (the unlabelled stream), supervised_data_seed (the labelled set and its
+      labeller), model_seed (torch: weights and noise; default 0),
+      num_labelled_samples, train_percentage (share of the labelled set used
+      for training).
 
   Returns:
-    (model instance, training stream, evaluation stream, evaluation batches).
+    (gaussian_encoder_model.TrainingInputs, factor sizes of the labels).
   """
-  for name, value in (("unsupervised_data_seed", unsupervised_data_seed),
-                      ("supervised_data_seed", supervised_data_seed),
-                      ("train_percentage", train_percentage)):
-    if value is None:
+  gaussian_encoder_model.reject_protocol_params(
+      {k: v for k, v in protocol_params.items() if k not in _PARAMETERS}, model)
+  if random_seed is not None:
+    raise errors.UserError("Semi-supervised training takes model.model_seed and the data "
+                           "seeds, not model.random_seed.")
+  params = dict({name: None for name in _PARAMETERS}, **protocol_params)
+  for name in _PARAMETERS:
+    if params[name] is None and name != "model_seed":
       raise errors.UserError("Semi-supervised training needs model.{}.".format(name))
-  if not isinstance(model, type):
-    raise errors.UserError(
-        "Semi-supervised training takes the model class, e.g. `model.model = @s2_vae` "
-        "(no parentheses).")
   observations, labels, factor_sizes = semi_supervised_utils.sample_supervised_data(
-      supervised_data_seed, dataset, num_labelled_samples)
-  if issubclass(model, semi_supervised_vae.BaseS2VAE):
-    model = model(factor_sizes)
-  else:
-    model = model()
+      params["supervised_data_seed"], data, params["num_labelled_samples"])
   streams = [semi_supervised_dataset_from_ground_truth_data(
-      dataset, num_labelled_samples, unsupervised_data_seed, observations, labels,
-      train_percentage, validation=validation) for validation in (False, True)]
-  return model, streams[0], streams[1], num_labelled_samples
+      data, params["num_labelled_samples"], params["unsupervised_data_seed"], observations,
+      labels, params["train_percentage"], validation=validation)
+             for validation in (False, True)]
+  model_seed = params["model_seed"] if params["model_seed"] is not None else 0
+  return gaussian_encoder_model.TrainingInputs(
+      streams[0], streams[1], params["num_labelled_samples"], model_seed), factor_sizes
 
 
 def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindings=None,
                    runtime=None):
-  """Trains a semi-supervised model from gin (the generic loop with `model.num_labelled_samples`)."""
-  # Imported here: the loop imports this module.
-  from dlib_torch.methods.unsupervised import train as unsupervised_train  # pylint: disable=g-import-not-at-top
+  """Trains a semi-supervised model from gin: the generic loop, the model's protocol."""
   unsupervised_train.train_with_gin(model_dir, overwrite, gin_config_files, gin_bindings,
                                     runtime=runtime)

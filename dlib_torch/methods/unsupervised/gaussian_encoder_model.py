@@ -1,8 +1,48 @@
 """The interface of models with a Gaussian encoder, and what the training loop asks of them."""
+import dataclasses
+from typing import Any
+
+import numpy as np
 import torch
 from torch import nn
 
 from dlib_torch.data import training_stream
+from dlib_torch.utils import errors
+
+
+@dataclasses.dataclass
+class TrainingInputs:
+  """What a training protocol gives the loop (see GaussianEncoderModel.training_inputs).
+
+  The streams are objects with next_batch(batch_size) -> numpy array (or
+  tuple of arrays), get_state() and set_state(state) (stored in checkpoints).
+  """
+  stream: Any
+  eval_stream: Any
+  eval_steps: int
+  torch_seed: int
+
+
+def reject_protocol_params(protocol_params, model):
+  """A `model.*` binding that no parameter of the model's protocol takes is a user error."""
+  if protocol_params:
+    raise errors.UserError("Unknown parameter(s) {} for training {}.".format(
+        ", ".join("model." + name for name in sorted(protocol_params)), type(model).__name__))
+
+
+def seeded_inputs(make_stream, data, random_seed, eval_steps):
+  """The unsupervised protocol: training and evaluation streams seeded from random_seed.
+
+  As the original: RandomState(random_seed) draws the training stream's seed,
+  then the evaluation stream's; torch (weights, noise) is seeded with
+  random_seed itself. make_stream(data, seed) builds one stream.
+  """
+  if random_seed is None:
+    raise errors.UserError("model.random_seed is required.")
+  rs = np.random.RandomState(random_seed)
+  train_seed, eval_seed = rs.randint(2**32), rs.randint(2**32)
+  return TrainingInputs(make_stream(data, train_seed), make_stream(data, eval_seed),
+                        eval_steps, random_seed)
 
 
 class GaussianEncoderModel(nn.Module):
@@ -37,17 +77,24 @@ class GaussianEncoderModel(nn.Module):
     "decoder": latents -> logits}, both on NHWC images."""
     return {"gaussian_encoder": self.encoder, "decoder": self.decoder}
 
-  def input_stream(self, data, seed):
-    """The endless stream of batches this model trains and is evaluated on.
+  def training_inputs(self, data, random_seed, eval_steps, **protocol_params):
+    """The training protocol's hook: the model's input streams and its evaluation.
 
-    An object with next_batch(batch_size) -> numpy array (or tuple of arrays),
-    get_state() and set_state(state) (stored in checkpoints). By default the
-    observations in the original's order; weakly-supervised models read
-    pairs, concept models observations with their factors. The loop asks
-    for the training and evaluation streams before `build`, so a model may
-    read the data set's factor sizes here.
+    Args:
+      data: the ground-truth data set.
+      random_seed, eval_steps: `model.random_seed` and `model.eval_steps`.
+      **protocol_params: every other `model.*` binding, for protocols with
+        parameters of their own (the semi-supervised one's labelled set).
+
+    Returns:
+      A TrainingInputs. By default the observations in the original's order
+      (seeded_inputs); weakly-supervised models read pairs, concept models
+      observations with their factors, semi-supervised models unlabelled
+      images with a labelled set. The loop calls this before `build`, so a
+      model may read the data set's factor sizes here.
     """
-    return training_stream.ObservationStream(data, seed)
+    reject_protocol_params(protocol_params, self)
+    return seeded_inputs(training_stream.ObservationStream, data, random_seed, eval_steps)
 
   def make_optimizers(self):
     """Returns {name: (torch optimizer, optimizers.OptimizerSpec)}."""

@@ -20,7 +20,6 @@ import torch
 from dlib_torch import gin_registry
 from dlib_torch.data import training_stream
 from dlib_torch.data.ground_truth import named_data
-from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
 from dlib_torch.methods.shared import checkpoint
 from dlib_torch.utils import atomic_io
 from dlib_torch.utils import devices
@@ -73,25 +72,23 @@ def prepare_model_dir(model_dir, overwrite):
 @gin.configurable("model", denylist=["model_dir", "overwrite", "runtime"])
 def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
           training_steps=gin.REQUIRED, random_seed=None, batch_size=gin.REQUIRED,
-          eval_steps=1000, name="", model_num=None, unsupervised_data_seed=None,
-          supervised_data_seed=None, model_seed=None, num_labelled_samples=None,
-          train_percentage=None):
+          eval_steps=1000, name="", model_num=None, **protocol_params):
   """Trains `model` and writes the model folder.
 
   Args:
     model_dir: the output folder.
     overwrite: whether an existing finished folder may be replaced.
     runtime: a Runtime (device, precision, checkpointing, logging).
-    model: a GaussianEncoderModel instance (e.g. `@vae()`).
+    model: a GaussianEncoderModel instance (e.g. `@vae()`), or its class (the
+      original's semi-supervised configs name `@s2_vae`), made without arguments.
     training_steps: number of global steps to train for.
     random_seed: seed of the weights, the latent noise and the data streams.
     batch_size: batch size of training and evaluation.
     eval_steps: number of evaluation batches.
     name: unused; recorded in the configuration.
     model_num: unused; recorded in the configuration.
-    unsupervised_data_seed, supervised_data_seed, model_seed, num_labelled_samples,
-      train_percentage: the semi-supervised protocol's parameters (used when
-      num_labelled_samples is set; then `model` is a class and random_seed unused).
+    **protocol_params: other `model.*` bindings, for the model's training
+      protocol (model.training_inputs), e.g. the semi-supervised one's seeds.
   """
   del name, model_num
   runtime = runtime or Runtime()
@@ -101,104 +98,123 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
   if device.type == "cpu":
     host_memory.keep_freed_memory()
   dataset = named_data.get_named_ground_truth_data()
-  if num_labelled_samples is None:
-    if random_seed is None:
-      raise errors.UserError("model.random_seed is required.")
-    rs = np.random.RandomState(random_seed)
-    train_seed, eval_seed = rs.randint(2**32), rs.randint(2**32)
-    stream = model.input_stream(dataset, train_seed)
-    eval_stream = model.input_stream(dataset, eval_seed)
-    torch_seed = random_seed
-  else:
-    model, stream, eval_stream, eval_steps = train_semi_supervised_lib.prepare(
-        model, dataset, unsupervised_data_seed, supervised_data_seed,
-        num_labelled_samples, train_percentage)
-    torch_seed = model_seed if model_seed is not None else 0
+  if isinstance(model, type):
+    model = model()
+  inputs = model.training_inputs(dataset, random_seed, eval_steps, **protocol_params)
   prepare_model_dir(model_dir, overwrite)
-  config_text = gin.config_str()
+  session = _Session(model_dir, model, inputs, dataset, device, runtime)
+  session.run(training_steps, batch_size)
+  session.finish(batch_size)
 
-  torch.manual_seed(torch_seed)
-  model.build(dataset.observation_shape)
-  model.to(device=device, memory_format=torch.channels_last)
-  optimizers_by_name = model.make_optimizers()
-  generator = torch.Generator(device=device).manual_seed(torch_seed)
 
-  state = checkpoint.load(model_dir)
-  global_step, elapsed_before = 0, 0.0
-  if state is not None:
-    if state["config"] != config_text:
+class _Session:
+  """One training run of a model folder: its state, checkpoints, loop and results."""
+
+  def __init__(self, model_dir, model, inputs, dataset, device, runtime):
+    self.model_dir, self.model, self.inputs = model_dir, model, inputs
+    self.dataset, self.device, self.runtime = dataset, device, runtime
+    self.config_text = gin.config_str()
+    torch.manual_seed(inputs.torch_seed)
+    model.build(dataset.observation_shape)
+    model.to(device=device, memory_format=torch.channels_last)
+    self.optimizers = model.make_optimizers()
+    self.generator = torch.Generator(device=device).manual_seed(inputs.torch_seed)
+    self.global_step, self.elapsed_before = 0, 0.0
+    self.resumed = self._restore()
+    self.start = time.time()
+
+  def _restore(self):
+    """Loads the folder's checkpoint, if any; whether there was one."""
+    state = checkpoint.load(self.model_dir)
+    if state is None:
+      return False
+    if state["config"] != self.config_text:
       raise errors.UserError(
           "{} holds an unfinished run with another configuration; use --overwrite to "
-          "start again.".format(model_dir))
-    model.load_state_dict(state["model"])
-    for key, (optimizer, _) in optimizers_by_name.items():
+          "start again.".format(self.model_dir))
+    self.model.load_state_dict(state["model"])
+    for key, (optimizer, _) in self.optimizers.items():
       optimizer.load_state_dict(state["optimizers"][key])
-    generator.set_state(state["generator"].to(generator.get_state().device))
-    stream.set_state(state["stream"])
-    global_step, elapsed_before = state["global_step"], state["elapsed_time"]
-    logging.info("Resuming training at step %d.", global_step)
+    self.generator.set_state(state["generator"].to(self.generator.get_state().device))
+    self.inputs.stream.set_state(state["stream"])
+    self.global_step, self.elapsed_before = state["global_step"], state["elapsed_time"]
+    logging.info("Resuming training at step %d.", self.global_step)
+    return True
 
-  start = time.time()
+  def _elapsed(self):
+    return self.elapsed_before + time.time() - self.start
 
-  def save_checkpoint(stream_state):
-    checkpoint.save(model_dir, {
-        "config": config_text,
-        "global_step": global_step,
-        "model": model.state_dict(),
-        "optimizers": {k: o.state_dict() for k, (o, _) in optimizers_by_name.items()},
-        "generator": generator.get_state(),
+  def _save_checkpoint(self, stream_state):
+    checkpoint.save(self.model_dir, {
+        "config": self.config_text,
+        "global_step": self.global_step,
+        "model": self.model.state_dict(),
+        "optimizers": {k: o.state_dict() for k, (o, _) in self.optimizers.items()},
+        "generator": self.generator.get_state(),
         "stream": stream_state,
-        "elapsed_time": elapsed_before + time.time() - start,
+        "elapsed_time": self._elapsed(),
     })
 
-  model.train()
-  prefetcher = training_stream.Prefetcher(stream, batch_size)
-  progress = _Progress(training_steps, global_step)
-  summary_log = summaries.Summaries(os.path.dirname(checkpoint.checkpoint_path(model_dir)),
-                                    resumed_step=global_step if state is not None else None)
-  last_save_step, last_save_time = global_step, time.time()
-  try:
-    while global_step < training_steps:
-      batch, stream_state = prefetcher.next()
-      features = _to_device(batch, device)
-      with devices.autocast(device, runtime.precision):
-        scalars, steps = model.train_step(features, global_step, optimizers_by_name, generator)
-      values = {k: float(v) for k, v in scalars.items()}
-      if not all(np.isfinite(v) for v in values.values()):
-        raise TrainingDiverged(
-            "Training diverged at step {} ({}); the last good checkpoint is kept in {}.".format(
-                global_step, ", ".join("{}={}".format(k, v) for k, v in values.items()),
-                checkpoint.checkpoint_path(model_dir)))
-      global_step += steps
-      # Whether the iteration passed a multiple of log_every_steps (FactorVAE counts 2 steps).
-      log_now = (global_step // runtime.log_every_steps !=
-                 (global_step - steps) // runtime.log_every_steps)
-      progress.update(global_step, values, log_now)
-      if log_now:
-        summary_log.add_scalars(global_step, values)
-      if (global_step - last_save_step >= runtime.checkpoint_every_steps or
-          time.time() - last_save_time >= runtime.checkpoint_every_secs or
-          global_step >= training_steps):
-        save_checkpoint(stream_state)
-        last_save_step, last_save_time = global_step, time.time()
-      if runtime.after_step is not None:
-        runtime.after_step(global_step)
-  finally:
-    prefetcher.close()
-    progress.close()
-    summary_log.close()
+  def run(self, training_steps, batch_size):
+    """Trains up to training_steps, checkpointing as the Runtime says."""
+    runtime, model = self.runtime, self.model
+    model.train()
+    prefetcher = training_stream.Prefetcher(self.inputs.stream, batch_size)
+    progress = _Progress(training_steps, self.global_step)
+    self.summary_log = summaries.Summaries(
+        os.path.dirname(checkpoint.checkpoint_path(self.model_dir)),
+        resumed_step=self.global_step if self.resumed else None)
+    last_save_step, last_save_time = self.global_step, time.time()
+    try:
+      while self.global_step < training_steps:
+        batch, stream_state = prefetcher.next()
+        values, steps = self._step(_to_device(batch, self.device))
+        self.global_step += steps
+        # Whether the iteration passed a multiple of log_every_steps (FactorVAE counts 2).
+        log_now = (self.global_step // runtime.log_every_steps !=
+                   (self.global_step - steps) // runtime.log_every_steps)
+        progress.update(self.global_step, values, log_now)
+        if log_now:
+          self.summary_log.add_scalars(self.global_step, values)
+        if (self.global_step - last_save_step >= runtime.checkpoint_every_steps or
+            time.time() - last_save_time >= runtime.checkpoint_every_secs or
+            self.global_step >= training_steps):
+          self._save_checkpoint(stream_state)
+          last_save_step, last_save_time = self.global_step, time.time()
+        if runtime.after_step is not None:
+          runtime.after_step(self.global_step)
+    finally:
+      prefetcher.close()
+      progress.close()
+      self.summary_log.close()
 
-  export_model(model, model_dir, dataset, global_step)
-  eval_results = evaluate_losses(model, eval_stream, batch_size, eval_steps,
-                                 global_step, generator, device, runtime.precision)
-  summary_log.add_scalars(global_step, {k: v for k, v in eval_results.items()
-                                        if k != "global_step"}, "eval")
-  summary_log.close()
-  eval_results["elapsed_time"] = elapsed_before + time.time() - start
-  eval_results["device"] = str(device)
-  eval_results["precision"] = runtime.precision
-  with atomic_io.staged_directory(os.path.join(model_dir, "results")) as result_dir:
-    results.update_result_directory(result_dir, "train", eval_results)
+  def _step(self, features):
+    """One iteration: its scalars as floats and how many global steps it counts for."""
+    with devices.autocast(self.device, self.runtime.precision):
+      scalars, steps = self.model.train_step(features, self.global_step, self.optimizers,
+                                             self.generator)
+    values = {k: float(v) for k, v in scalars.items()}
+    if not all(np.isfinite(v) for v in values.values()):
+      raise TrainingDiverged(
+          "Training diverged at step {} ({}); the last good checkpoint is kept in {}.".format(
+              self.global_step, ", ".join("{}={}".format(k, v) for k, v in values.items()),
+              checkpoint.checkpoint_path(self.model_dir)))
+    return values, steps
+
+  def finish(self, batch_size):
+    """Exports the networks, evaluates, and writes the results folder."""
+    export_model(self.model, self.model_dir, self.dataset, self.global_step)
+    eval_results = evaluate_losses(self.model, self.inputs.eval_stream, batch_size,
+                                   self.inputs.eval_steps, self.global_step, self.generator,
+                                   self.device, self.runtime.precision)
+    self.summary_log.add_scalars(self.global_step, {k: v for k, v in eval_results.items()
+                                                  if k != "global_step"}, "eval")
+    self.summary_log.close()
+    eval_results["elapsed_time"] = self._elapsed()
+    eval_results["device"] = str(self.device)
+    eval_results["precision"] = self.runtime.precision
+    with atomic_io.staged_directory(os.path.join(self.model_dir, "results")) as result_dir:
+      results.update_result_directory(result_dir, "train", eval_results)
 
 
 def _to_device(batch, device):

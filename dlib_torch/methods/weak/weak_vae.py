@@ -14,14 +14,9 @@ import gin
 import torch
 
 from dlib_torch.methods.shared import losses
+from dlib_torch.methods.unsupervised import gaussian_encoder_model
 from dlib_torch.methods.unsupervised import vae
 from dlib_torch.methods.weak import train_weak_lib
-
-
-@gin.configurable("weak_loss", denylist=["z1", "z2", "labels"])
-def make_weak_loss(z1, z2, labels, loss_fn=gin.REQUIRED):
-  """The original's wrapper for a configurable loss on pairs of codes."""
-  return loss_fn(z1, z2, labels)
 
 
 def compute_kl(z_1, z_2, logvar_1, logvar_2):
@@ -74,8 +69,11 @@ class _WeakVAE(vae.BaseVAE):
     del z_mean, z_logvar, z_sampled
     return self.beta * kl_loss
 
-  def input_stream(self, data, seed):
-    return train_weak_lib.WeakStream(data, seed)
+  def training_inputs(self, data, random_seed, eval_steps, **protocol_params):
+    """The unsupervised protocol's seeds, on pairs (train_weak_lib.WeakStream)."""
+    gaussian_encoder_model.reject_protocol_params(protocol_params, self)
+    return gaussian_encoder_model.seeded_inputs(train_weak_lib.WeakStream, data, random_seed,
+                                                eval_steps)
 
   def combine(self, z_mean, z_logvar, z_mean_2, z_logvar_2):
     """The shared posterior (mean, log variance) of a pair."""

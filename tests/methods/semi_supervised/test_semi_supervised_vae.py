@@ -85,10 +85,11 @@ def test_embed_by_hand():
 
 
 def _s2_vae(loss="xent", extra=()):
+  # The factor sizes are given: no labelled set is drawn (the protocol's part).
   return helpers.make_model(lambda: s2.S2BetaVAE([7, 7]), [
       "s2_vae.beta = 2.", "s2_vae.gamma_sup = 3.", "annealer.anneal_fn = @anneal",
       "annealer.iteration_threshold = 10", "supervised_loss.loss_fn = @{}".format(loss)] +
-                            list(extra))
+                            list(extra), ask_inputs=False)
 
 
 def _semi_batch(batch_size=6):
@@ -170,7 +171,7 @@ def test_mine_estimators_are_independent():
 def test_mine_vae_penalises_off_diagonal_pairs_and_trains_its_estimators_separately():
   model = helpers.make_model(lambda: s2.MineVAE([7, 7]), [
       "s2_mine_vae.beta = 1.", "s2_mine_vae.gamma_sup = 2.", "annealer.anneal_fn = @fixed",
-      "annealer.iteration_threshold = 1"])
+      "annealer.iteration_threshold = 1"], ask_inputs=False)
   assert model.mine_estimators.x_weight.shape[0] == 2 * 4
   features = _semi_batch()
   values = model.losses(features, torch.Generator().manual_seed(0))

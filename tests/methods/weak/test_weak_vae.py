@@ -98,5 +98,5 @@ def test_loss_by_hand(factory, name, product):
                                            (weak_vae.MLVaeLabels, "mlvae")])
 def test_training_decreases_the_loss(factory, name):
   model = helpers.make_model(factory, ["{}.beta = 1.".format(name), "dynamics.k = 1"])
-  history = helpers.fit(model, model.input_stream(helpers.Squares(), 0), steps=40)
+  history = helpers.fit(model, model.training_inputs(helpers.Squares(), 0, 1).stream, steps=40)
   assert np.mean(history[-5:]) < 0.8 * np.mean(history[:5])
