@@ -51,11 +51,76 @@ def run_main(main):
 
 
 def _parse_flags(argv):
-  """absl's parsing, with a bad or missing flag as a user error (exit 2, not 1)."""
+  """absl's parsing, with a bad or missing flag as a user error (exit 2, not 1).
+
+  -h, --help and --helpshort print the command's own help to stdout and exit 0.
+  """
+  command = _command_module()
+  _declare_key_flags(command)
+  if any(arg in _HELP_ARGS for arg in _flag_args(argv)):
+    sys.stdout.write(command_help(command))
+    sys.exit(0)
   try:
     return flags.FLAGS(argv)
   except flags.Error as e:
     _fail(_one_line(e))
+
+
+# What asks for the short help; absl's --help (also -?) would exit 1, and has no -h.
+_HELP_ARGS = ("-h", "--help", "-help", "--helpshort", "-helpshort", "-?")
+
+
+def _flag_args(argv):
+  """The arguments absl reads as flags: those before a lone '--'."""
+  args = list(argv[1:])
+  return args[:args.index("--")] if "--" in args else args
+
+
+def _command_module():
+  """The module of the command being run: the one whose run() called run_main."""
+  frame = sys._getframe()  # pylint: disable=protected-access
+  while frame is not None:
+    if frame.f_code is run_main.__code__ and frame.f_back is not None:
+      return sys.modules.get(frame.f_back.f_globals.get("__name__"), sys.modules["__main__"])
+    frame = frame.f_back
+  return sys.modules["__main__"]
+
+
+def _declare_key_flags(command):
+  """Makes the command's flags (its own and those it defined here) key flags of the main module.
+
+  absl's --help/--helpshort list the key flags of the main module (sys.argv[0]);
+  a console script's main module is pip's wrapper, so without this they list
+  nothing. This is what flags.adopt_module_key_flags does for its caller.
+  """
+  main = sys.argv[0]
+  for module_name in (command.__name__, __name__):
+    for flag in flags.FLAGS.get_key_flags_for_module(module_name):
+      flags.FLAGS.register_key_flag_for_module(main, flag)
+
+
+def command_help(command):
+  """The help of a command: its module docstring, its flags, and an optional epilog.
+
+  The epilog is the text of the command module's help_epilog(), if it has one.
+  """
+  doc = (command.__doc__ or "").strip() or "USAGE: {} [flags]".format(
+      os.path.basename(sys.argv[0]))
+  summary, _, details = doc.partition("\n\n")
+  parts = [" ".join(summary.split())]  # The docstring's summary, on one line.
+  if details.strip():
+    parts.append(details.strip("\n"))
+  epilog = getattr(command, "help_epilog", None)
+  if epilog is not None:
+    parts.append(epilog().strip())
+  listing = flags.FLAGS.main_module_help()
+  header = "\n{}:\n".format(sys.argv[0])
+  if listing.startswith(header):
+    listing = listing[len(header):]
+  if listing.strip():
+    parts.append("flags:\n" + listing.rstrip())
+  parts.append("Try --helpfull to see absl's own flags (logging, ...) too.")
+  return "\n\n".join(parts) + "\n"
 
 
 def _fail(message):
@@ -72,13 +137,13 @@ def require_files(paths):
 
 def define_train_flags():
   """The flags of dtrain and its weakly/semi-supervised variants (the original's)."""
-  flags.DEFINE_string("model_dir", None, "Directory to save the trained model to.")
+  flags.DEFINE_string("model_dir", None, "Directory to save the trained model to (required).")
   flags.DEFINE_string("gin_model_dir", None, "Folder of the gin file named by --gin_file_name.")
   flags.DEFINE_string("gin_file_name", None,
                       "A gin file in --gin_model_dir to add to --gin_config.")
-  flags.DEFINE_multi_string("gin_config", [], "Gin config files (repeatable).")
+  flags.DEFINE_multi_string("gin_config", [], "Gin config files")
   flags.DEFINE_multi_string("gin_bindings", [],
-                            "Gin bindings, applied after the files (repeatable).")
+                            "Gin bindings, applied after the files")
   flags.DEFINE_boolean("overwrite", False, "Whether to replace an existing finished model_dir.")
   define_runtime_flags()
   flags.mark_flag_as_required("model_dir")
@@ -106,10 +171,10 @@ def define_pipeline_flags(study_dir, supervised):
   and validation flags but ignores them, as the original did.
   """
   unused = "" if supervised else " Unused by this pipeline (as in the original)."
-  flags.DEFINE_string("output_directory", None, "Output directory of the pipeline.")
+  flags.DEFINE_string("output_directory", None, "Output directory of the pipeline (required).")
   flags.DEFINE_string("model_dir", None, "Output directory of an earlier run whose model/ is "
                       "used; training is then skipped.")
-  flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings for training (repeatable).")
+  flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings for training")
   flags.DEFINE_string("gin_model_config_dir", None, "Folder of the model config (default: the "
                       "shipped {}/model_configs).".format(study_dir))
   flags.DEFINE_string("gin_model_config_name", "shared.gin", "File name of the model config.")

@@ -8,6 +8,8 @@ Files go to --data_dir, else $DISENTANGLEMENT_LIB_DATA, else the current
 folder, where the loaders look for them. See dlib_torch.data.download for the
 checksums, mirrors, resuming and the manifest.
 """
+import textwrap
+
 from absl import flags
 from absl import logging
 
@@ -55,6 +57,16 @@ def listing(data_dir):
   offline = [n for n in named_data.known_names() if n not in download.DATASETS]
   lines += ["", "Data sets that need no download: {}.".format(", ".join(offline))]
   return "\n".join(lines)
+
+
+def help_epilog():
+  """The data sets ddownload knows, for its --help."""
+  offline = [n for n in named_data.known_names() if n not in download.DATASETS]
+  return "\n".join(textwrap.fill(text, width=80, subsequent_indent="  ") for text in (
+      "Data sets it fetches: {}.".format(", ".join(sorted(download.DATASETS))),
+      "Their files (these names are accepted too): {}.".format(
+          ", ".join(sorted(download.RESOURCES))),
+      "Data sets that need no download: {}.".format(", ".join(offline))))
 
 
 def main(argv):

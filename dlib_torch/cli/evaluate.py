@@ -9,10 +9,10 @@ from dlib_torch.evaluation import evaluate
 from dlib_torch.utils import errors
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("input_dir", None, "Directory of the postprocessed representation.")
-flags.DEFINE_string("output_dir", None, "Directory to save the scores to.")
-flags.DEFINE_multi_string("gin_config", [], "Gin config files (repeatable).")
-flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings, applied after the files (repeatable).")
+flags.DEFINE_string("input_dir", None, "Directory of the postprocessed representation (required).")
+flags.DEFINE_string("output_dir", None, "Directory to save the scores to (required).")
+flags.DEFINE_multi_string("gin_config", [], "Gin config files")
+flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings, applied after the files")
 flags.DEFINE_string("gin_evaluation_config_glob", None,
                     "Evaluate every metric config matching this glob, each into "
                     "output_dir/<config name> (then --gin_config/--gin_bindings are ignored).")

@@ -5,10 +5,10 @@ from dlib_torch.cli import common
 from dlib_torch.postprocessing import postprocess
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model_dir", None, "Directory of the trained model.")
-flags.DEFINE_string("output_dir", None, "Directory to save the representation to.")
-flags.DEFINE_multi_string("gin_config", [], "Gin config files (repeatable).")
-flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings, applied after the files (repeatable).")
+flags.DEFINE_string("model_dir", None, "Directory of the trained model (required).")
+flags.DEFINE_string("output_dir", None, "Directory to save the representation to (required).")
+flags.DEFINE_multi_string("gin_config", [], "Gin config files")
+flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings, applied after the files")
 flags.DEFINE_boolean("overwrite", False, "Whether to replace an existing output_dir.")
 flags.mark_flags_as_required(["model_dir", "output_dir"])
 

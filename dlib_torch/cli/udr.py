@@ -9,10 +9,12 @@ from dlib_torch.evaluation.udr import evaluate
 from dlib_torch.utils import errors
 
 FLAGS = flags.FLAGS
-flags.DEFINE_list("model_dirs", [], "Comma-separated trained model directories to rank.")
-flags.DEFINE_string("output_dir", None, "Directory to save the scores to (replaced if it exists).")
-flags.DEFINE_multi_string("gin_config", [], "Gin config files (repeatable).")
-flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings, applied after the files (repeatable).")
+flags.DEFINE_list("model_dirs", [], "Comma-separated trained model directories to rank "
+                  "(required).")
+flags.DEFINE_string("output_dir", None, "Directory to save the scores to (required; replaced "
+                    "if it exists).")
+flags.DEFINE_multi_string("gin_config", [], "Gin config files")
+flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings, applied after the files")
 flags.DEFINE_string("gin_evaluation_config_glob", None,
                     "Run every UDR config matching this glob, each into "
                     "output_dir/<config name> (then --gin_config/--gin_bindings are ignored).")

@@ -6,8 +6,8 @@ from dlib_torch.utils import errors
 from dlib_torch.visualize import visualize_model
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model_dir", None, "Directory of the trained model to visualize.")
-flags.DEFINE_string("output_dir", None, "Directory to write the visualizations to.")
+flags.DEFINE_string("model_dir", None, "Directory of the trained model to visualize (required).")
+flags.DEFINE_string("output_dir", None, "Directory to write the visualizations to (required).")
 flags.DEFINE_boolean("overwrite", False, "Whether to replace an existing output directory.")
 
 
