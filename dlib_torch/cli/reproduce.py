@@ -11,10 +11,10 @@ import sys
 from absl import flags
 from absl import logging
 
-from dlib_torch import launch
-from dlib_torch import reproduce
 from dlib_torch.cli import common
 from dlib_torch.config import reproduce as studies
+from dlib_torch.pipeline import launch
+from dlib_torch.pipeline import study_model
 from dlib_torch.utils import errors
 
 FLAGS = flags.FLAGS
@@ -26,7 +26,7 @@ flags.DEFINE_string("model_dir", None, "A trained model folder; training is then
 flags.DEFINE_integer("model_num", 0, "Number of the model of the study to train.")
 flags.DEFINE_boolean("only_print", False, "Only print the configuration of the model.")
 flags.DEFINE_multi_string("gin_bindings", [], "Extra gin bindings for training, applied after "
-                          "the study's (repeatable).")
+                          "the study's")
 flags.DEFINE_boolean("overwrite", False, "Redo finished stages instead of skipping them.")
 flags.DEFINE_list("metrics", None, "Evaluate only these metric configs (comma-separated names, "
                   "e.g. mig,dci); their seeds are the same as in a full run.")
@@ -74,10 +74,10 @@ def main(unused_argv):
   if output_directory is None:
     output_directory = "output/{study}/{model_num}" if FLAGS.model_dir is None else "output"
   output_directory = output_directory.format(model_num=str(FLAGS.model_num), study=FLAGS.study)
-  skipped = reproduce.reproduce_model(study, FLAGS.model_num, output_directory, FLAGS.model_dir,
-                                      FLAGS.gin_bindings, FLAGS.overwrite,
-                                      common.runtime_from_flags(), FLAGS.metrics)
-  logging.info("Done: %s (%d metrics skipped).", output_directory, len(skipped))
+  study_model.reproduce_model(study, FLAGS.model_num, output_directory, FLAGS.model_dir,
+                              FLAGS.gin_bindings, FLAGS.overwrite, common.runtime_from_flags(),
+                              FLAGS.metrics)
+  logging.info("Done: %s", output_directory)
 
 
 def launch_models(study):
@@ -95,7 +95,7 @@ def launch_models(study):
     study.get_model_config(model_num)  # A UserError for numbers outside the study.
   outputs = {n: pattern.format(model_num=n, study=FLAGS.study) for n in model_nums}
   todo = [n for n in model_nums
-          if FLAGS.overwrite or reproduce.incomplete_stages(study, outputs[n], FLAGS.metrics)]
+          if FLAGS.overwrite or study_model.incomplete_stages(study, outputs[n], FLAGS.metrics)]
   print("{} of {} models finished; not finished: {}".format(
       len(model_nums) - len(todo), len(model_nums), _ranges(todo) or "none"))
   if FLAGS.only_report or not todo:
@@ -118,7 +118,7 @@ def launch_models(study):
     return
   launch.run_local(commands, launch.local_devices(FLAGS.device), FLAGS.jobs_per_device,
                    log_directory)
-  failed = [n for n in todo if reproduce.incomplete_stages(study, outputs[n], FLAGS.metrics)]
+  failed = [n for n in todo if study_model.incomplete_stages(study, outputs[n], FLAGS.metrics)]
   if failed:
     sys.stderr.write("Error: models {} did not finish; see their logs in {}\n".format(
         _ranges(failed), log_directory))

@@ -12,9 +12,10 @@ model's training configuration).
 from absl import flags
 from absl import logging
 
-from dlib_torch import reproduce_semi
-from dlib_torch import reproduce_weak
 from dlib_torch.cli import common
+from dlib_torch.config import resources
+from dlib_torch.pipeline import semi_supervised
+from dlib_torch.pipeline import weakly_supervised
 
 FLAGS = flags.FLAGS
 common.define_pipeline_flags("semi_supervised_study", supervised=True)
@@ -23,18 +24,18 @@ common.define_pipeline_flags("semi_supervised_study", supervised=True)
 def main(unused_argv):
   model_config = None
   if FLAGS.model_dir is None:
-    model_config = reproduce_weak.model_config_file(
+    model_config = resources.model_config_file(
         FLAGS.gin_model_config_dir, FLAGS.gin_model_config_name,
-        reproduce_semi.STUDY_DIR + "/model_configs")
-  post_configs = reproduce_weak.config_files(FLAGS.gin_postprocess_config_glob,
-                                             reproduce_semi.STUDY_DIR + "/postprocess_configs")
-  validation_configs = reproduce_weak.config_files(FLAGS.gin_validation_config_glob,
-                                                   reproduce_semi.VALIDATION_CONFIG_DIR)
-  metric_configs = reproduce_weak.config_files(FLAGS.gin_evaluation_config_glob,
-                                               reproduce_weak.METRIC_CONFIG_DIR)
-  supervision = reproduce_semi.Supervision(FLAGS.supervised_seed, FLAGS.num_labelled_samples,
-                                           FLAGS.train_percentage, FLAGS.labeller_fn)
-  reproduce_semi.reproduce_semi_supervised(
+        semi_supervised.STUDY_DIR + "/model_configs")
+  post_configs = resources.config_files(FLAGS.gin_postprocess_config_glob,
+                                        semi_supervised.STUDY_DIR + "/postprocess_configs")
+  validation_configs = resources.config_files(FLAGS.gin_validation_config_glob,
+                                              semi_supervised.VALIDATION_CONFIG_DIR)
+  metric_configs = resources.config_files(FLAGS.gin_evaluation_config_glob,
+                                          weakly_supervised.METRIC_CONFIG_DIR)
+  supervision = semi_supervised.Supervision(FLAGS.supervised_seed, FLAGS.num_labelled_samples,
+                                            FLAGS.train_percentage, FLAGS.labeller_fn)
+  semi_supervised.reproduce_semi_supervised(
       FLAGS.output_directory, model_config, post_configs, metric_configs, validation_configs,
       model_dir=FLAGS.model_dir, gin_bindings=FLAGS.gin_bindings,
       pipeline_seed=FLAGS.pipeline_seed, eval_seed=FLAGS.eval_seed, supervision=supervision,

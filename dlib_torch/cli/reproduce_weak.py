@@ -10,8 +10,9 @@ are accepted and unused, as in the original.
 from absl import flags
 from absl import logging
 
-from dlib_torch import reproduce_weak
 from dlib_torch.cli import common
+from dlib_torch.config import resources
+from dlib_torch.pipeline import weakly_supervised
 
 FLAGS = flags.FLAGS
 common.define_pipeline_flags("weakly_supervised_study", supervised=False)
@@ -20,14 +21,14 @@ common.define_pipeline_flags("weakly_supervised_study", supervised=False)
 def main(unused_argv):
   model_config = None
   if FLAGS.model_dir is None:
-    model_config = reproduce_weak.model_config_file(
+    model_config = resources.model_config_file(
         FLAGS.gin_model_config_dir, FLAGS.gin_model_config_name,
-        reproduce_weak.STUDY_DIR + "/model_configs")
-  post_configs = reproduce_weak.config_files(FLAGS.gin_postprocess_config_glob,
-                                             reproduce_weak.STUDY_DIR + "/postprocess_configs")
-  metric_configs = reproduce_weak.config_files(FLAGS.gin_evaluation_config_glob,
-                                               reproduce_weak.METRIC_CONFIG_DIR)
-  reproduce_weak.reproduce_weakly_supervised(
+        weakly_supervised.STUDY_DIR + "/model_configs")
+  post_configs = resources.config_files(FLAGS.gin_postprocess_config_glob,
+                                        weakly_supervised.STUDY_DIR + "/postprocess_configs")
+  metric_configs = resources.config_files(FLAGS.gin_evaluation_config_glob,
+                                          weakly_supervised.METRIC_CONFIG_DIR)
+  weakly_supervised.reproduce_weakly_supervised(
       FLAGS.output_directory, model_config, post_configs, metric_configs,
       model_dir=FLAGS.model_dir, gin_bindings=FLAGS.gin_bindings,
       pipeline_seed=FLAGS.pipeline_seed, overwrite=FLAGS.overwrite,

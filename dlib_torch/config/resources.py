@@ -5,6 +5,7 @@ The `configs/` folder of the checkout installs as the package
 regular install alike. Paths are relative to that folder, e.g.
 "unsupervised_study_v1/model_configs/shared.gin".
 """
+import glob
 import importlib.resources
 import os
 
@@ -40,3 +41,23 @@ def list_configs(relative_dir):
   return sorted(
       os.path.join(folder, name) for name in os.listdir(folder)
       if name.endswith(".gin") and os.path.isfile(os.path.join(folder, name)))
+
+
+def config_files(pattern, default_dir):
+  """The gin files matching a glob pattern, sorted; None means the shipped default_dir's."""
+  if pattern is None:
+    return list_configs(default_dir)
+  files = sorted(glob.glob(pattern))
+  if not files:
+    raise errors.UserError("No gin config file matches {}.".format(pattern))
+  return files
+
+
+def model_config_file(config_dir, config_name, default_dir):
+  """config_dir/config_name; config_dir None means the shipped default_dir."""
+  if config_dir is None:
+    return config_path(os.path.join(default_dir, config_name))
+  path = os.path.join(config_dir, config_name)
+  if not os.path.isfile(path):
+    raise errors.UserError("Gin config file not found: {}".format(path))
+  return path

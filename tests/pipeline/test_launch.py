@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from dlib_torch import launch
-from dlib_torch import reproduce
+from dlib_torch.pipeline import launch
+from dlib_torch.pipeline import study_model
 from dlib_torch.config import reproduce as studies
 from dlib_torch.tests.pipeline import helpers
 from dlib_torch.utils import errors
@@ -22,7 +22,7 @@ def _uuid(model_out):
 
 
 def _finished(model_out):
-  return not reproduce.incomplete_stages(studies.get_study("test"), str(model_out), ["mig"])
+  return not study_model.incomplete_stages(studies.get_study("test"), str(model_out), ["mig"])
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from dlib_torch import reproduce_semi
-from dlib_torch import reproduce_weak
+from dlib_torch.pipeline import semi_supervised
+from dlib_torch.pipeline import weakly_supervised
 from dlib_torch.config import resources
 from dlib_torch.tests.pipeline import helpers
 from dlib_torch.utils import aggregate_results
@@ -51,7 +51,7 @@ def test_weak_pipeline_seeds_names_rerun_and_reuse(tmp_path):
   out = str(tmp_path / "weak")
   metrics = [resources.config_path(EVAL_DIR + name)
              for name in ("unsupervised.gin", "sap_score.gin", "mig.gin")]
-  run = lambda: reproduce_weak.reproduce_weakly_supervised(
+  run = lambda: weakly_supervised.reproduce_weakly_supervised(
       out, WEAK_MODEL, POST, metrics, gin_bindings=["model.eval_steps = 2"], pipeline_seed=5)
   run()
   # model seed, then mean, sampled, then (mean, sampled) x (mig, sap_score); no draw for
@@ -87,7 +87,7 @@ def test_weak_pipeline_seeds_names_rerun_and_reuse(tmp_path):
 
   # Re-using the model: no model seed is drawn, so the seeds shift (the original's quirk).
   again = str(tmp_path / "again")
-  reproduce_weak.reproduce_weakly_supervised(again, None, POST[:1], metrics[2:],
+  weakly_supervised.reproduce_weakly_supervised(again, None, POST[:1], metrics[2:],
                                              model_dir=out, pipeline_seed=5)
   assert not os.path.exists(os.path.join(again, "model"))
   assert _config(os.path.join(again, "postprocessed", "mean"), "postprocess")[
@@ -104,9 +104,9 @@ def test_semi_pipeline_seeds_validation_metrics_aggregation_and_reuse(tmp_path):
   validations = [resources.config_path(VALIDATION_DIR + name)
                  for name in ("sap_score.gin", "mig.gin")]
   # train_percentage and labeller_fn left out: the model config's values (0.9, perfect).
-  supervision = reproduce_semi.reproduce_semi_supervised(
+  supervision = semi_supervised.reproduce_semi_supervised(
       out, SEMI_MODEL, POST, metrics, validations, pipeline_seed=3, eval_seed=4,
-      supervision=reproduce_semi.Supervision(2, 20, None, None))
+      supervision=semi_supervised.Supervision(2, 20, None, None))
   assert supervision == (2, 20, "0.9", "@perfect_labeller")
   model_seed, data_seed, mean_seed, sampled_seed = _draws(3, 4)
   train_config = _config(os.path.join(out, "model"), "train")
@@ -147,7 +147,7 @@ def test_semi_pipeline_seeds_validation_metrics_aggregation_and_reuse(tmp_path):
 
   # Re-using the model: the supervision comes from its train.gin; seeds are drawn as before.
   again = str(tmp_path / "again")
-  supervision = reproduce_semi.reproduce_semi_supervised(
+  supervision = semi_supervised.reproduce_semi_supervised(
       again, None, POST[:1], metrics[1:], validations[1:], model_dir=out, pipeline_seed=3,
       eval_seed=4)
   assert supervision == ("2", "20", "0.9", "@perfect_labeller")
@@ -160,9 +160,9 @@ def test_semi_pipeline_seeds_validation_metrics_aggregation_and_reuse(tmp_path):
       os.path.join(again, "metrics", "aggregated_results.json"))) == 1
 
   with pytest.raises(errors.UserError, match="num_labelled_samples flag should not be"):
-    reproduce_semi.reproduce_semi_supervised(
+    semi_supervised.reproduce_semi_supervised(
         str(tmp_path / "bad"), None, POST, metrics, validations, model_dir=out,
-        supervision=reproduce_semi.Supervision(None, 20, None, None))
+        supervision=semi_supervised.Supervision(None, 20, None, None))
   assert not os.path.exists(str(tmp_path / "bad"))
 
 

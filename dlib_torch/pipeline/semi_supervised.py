@@ -19,7 +19,7 @@ train percentage, labeller) of a re-used model are read from its
 results/gin/train.gin and must not be given. Beyond the original: when
 training, a parameter left out keeps the model config's value (the original
 bound None and failed), and finished stages are skipped on a rerun unless
-overwrite, as in dreproduce.
+overwrite (pipeline.stages).
 """
 import collections
 import os
@@ -27,14 +27,13 @@ import os
 from absl import logging
 import numpy as np
 
-from dlib_torch import reproduce
-from dlib_torch import reproduce_weak
 from dlib_torch.config import plan
 from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
+from dlib_torch.pipeline import stages
+from dlib_torch.pipeline import weakly_supervised
 from dlib_torch.utils import aggregate_results
 from dlib_torch.utils import errors
 from dlib_torch.utils import results
-from dlib_torch.validation import validate
 
 STUDY_DIR = "semi_supervised_study"
 VALIDATION_CONFIG_DIR = STUDY_DIR + "/validation_configs"
@@ -49,8 +48,11 @@ _GIN_KEYS = Supervision("model.supervised_data_seed", "model.num_labelled_sample
 
 class ValidationStep(
     collections.namedtuple("ValidationStep",
-                           ["post_name", "metric_name", "config_file", "bindings"])):
+                           ["post_name", "metric_name", "config_file", "gin_bindings"])):
   """One *_validation metric on one representation: validation/<post_name>/<metric_name>."""
+
+  def bindings(self):
+    return list(self.gin_bindings)
 
 
 def validation_steps(post_steps, validation_config_files, supervision):
@@ -71,15 +73,6 @@ def validation_steps(post_steps, validation_config_files, supervision):
                    "labeller.labeller_fn = {}".format(supervision.labeller_fn)]
       steps.append(ValidationStep(post.name, name, path, bindings))
   return steps
-
-
-def validate_stage(output_directory, steps, overwrite):
-  for step in steps:
-    post_dir = os.path.join(output_directory, "postprocessed", step.post_name)
-    metric_dir = os.path.join(output_directory, "validation", step.post_name, step.metric_name)
-    if overwrite or not reproduce.stage_complete(metric_dir, "validation"):
-      logging.info("Computing metric %s on %s.", step.metric_name, step.post_name)
-      validate.validate_with_gin(post_dir, metric_dir, True, [step.config_file], step.bindings)
 
 
 def trained_supervision(model_dir, supervision):
@@ -133,13 +126,12 @@ def reproduce_semi_supervised(output_directory, model_config_file_path,
   if model_dir is None:
     model_dir = os.path.join(output_directory, "model")
     bindings = ["model.model_seed = {}".format(model_seed),
-                "model.unsupervised_data_seed = {}".format(unsupervised_data_seed),
-                reproduce_weak.model_name_binding(model_config_file_path)]
+                "model.unsupervised_data_seed = {}".format(unsupervised_data_seed)]
     bindings += ["{} = {}".format(key, value) for key, value in zip(_GIN_KEYS, supervision)
                  if value is not None]
-    reproduce_weak.train_stage(train_semi_supervised_lib.train_with_gin, model_dir,
-                               model_config_file_path, bindings + list(gin_bindings),
-                               overwrite, runtime)
+    stages.run_training(train_semi_supervised_lib.train_with_gin, model_dir,
+                        model_config_file_path, bindings + list(gin_bindings), overwrite,
+                        runtime)
   else:
     logging.info("Skipped training: using the model of %s.", model_dir)
     model_dir = os.path.join(model_dir, "model")
@@ -149,15 +141,16 @@ def reproduce_semi_supervised(output_directory, model_config_file_path,
             "The {} flag should not be specified when re-evaluating.".format(field))
   supervision = trained_supervision(model_dir, supervision)
 
-  reproduce_weak.visualize_stage(model_dir, output_directory, overwrite)
+  stages.run_visualization(model_dir, output_directory, overwrite)
   post_steps, _ = plan.make_plan(postprocess_config_files, [], random_state)
-  reproduce_weak.postprocess_stage(model_dir, output_directory, post_steps, overwrite)
-  validate_stage(output_directory,
-                 validation_steps(post_steps, validation_config_files, supervision), overwrite)
-  eval_steps = reproduce_weak.evaluation_steps(
+  stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite)
+  stages.run_validation(output_directory,
+                        validation_steps(post_steps, validation_config_files, supervision),
+                        overwrite)
+  eval_steps = weakly_supervised.evaluation_steps(
       post_steps, evaluation_config_files, np.random.RandomState(eval_seed),
       supervision.supervised_seed)
-  reproduce_weak.evaluate_stage(output_directory, eval_steps, overwrite)
+  stages.run_evaluation(output_directory, eval_steps, overwrite)
   aggregate_results.aggregate_results_to_json(
       os.path.join(output_directory, "metrics", "*", "*", "results", "aggregate",
                    "evaluation.json"),

@@ -1,0 +1,61 @@
+"""One model of a study end to end (dreproduce): train, visualise, postprocess, evaluate.
+
+Seeds of postprocessing and evaluation follow the original's plan
+(dlib_torch.config.plan), so a metric's result does not depend on which
+others run.
+"""
+import os
+
+from dlib_torch.config import plan
+from dlib_torch.methods.unsupervised import train
+from dlib_torch.pipeline import stages
+from dlib_torch.utils import errors
+
+
+def study_plan(study, metric_names=None):
+  """The study's postprocessing and evaluation steps, only `metric_names` if given."""
+  post_steps, eval_steps = plan.make_plan(study.get_postprocess_config_files(),
+                                          study.get_eval_config_files())
+  if metric_names is not None:
+    known = {step.metric_name for step in eval_steps}
+    unknown = sorted(set(metric_names) - known)
+    if unknown:
+      raise errors.UserError("Unknown metric(s) {}; the study has {}.".format(
+          ", ".join(unknown), ", ".join(sorted(known))))
+    eval_steps = [step for step in eval_steps if step.metric_name in metric_names]
+  return post_steps, eval_steps
+
+
+def incomplete_stages(study, output_directory, metric_names=None):
+  """The stage folders under a model's output_directory without results yet.
+
+  Empty when `reproduce_model` (with the same metrics) has finished there.
+  """
+  return stages.incomplete(output_directory, *study_plan(study, metric_names))
+
+
+def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bindings=(),
+                    overwrite=False, runtime=None, metric_names=None):
+  """Runs every stage for model `model_num` of `study` into output_directory.
+
+  Args:
+    study: a dlib_torch.config.study.Study.
+    model_num: the model's number in the study.
+    output_directory: where model/, visualizations/, postprocessed/ and metrics/ go.
+    model_dir: an existing trained model folder; training is then skipped.
+    gin_bindings: extra bindings applied after the study's model bindings.
+    overwrite: redo finished stages instead of skipping them.
+    runtime: train.Runtime for the training stage.
+    metric_names: only these metric configs (by name) are evaluated; None means all.
+      Seeds are those of the whole plan.
+  """
+  post_steps, eval_steps = study_plan(study, metric_names)
+  if model_dir is None:
+    model_bindings, model_config_file = study.get_model_config(model_num)
+    model_dir = os.path.join(output_directory, "model")
+    stages.run_training(train.train_with_gin, model_dir, model_config_file,
+                        ["model.model_num = {}".format(model_num)] + list(model_bindings) +
+                        list(gin_bindings), overwrite, runtime)
+  stages.run_visualization(model_dir, output_directory, overwrite)
+  stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite)
+  stages.run_evaluation(output_directory, eval_steps, overwrite)
