@@ -18,10 +18,11 @@ _COMMANDS = {
     "dtests": "tests",
 }
 
-# configs/ and tests/ live at the top of the checkout but install as
-# dlib_torch.configs and dlib_torch.tests, so a non-editable install finds them.
+# configs/ (the gin files) and tests/ live at the top of the checkout but install as
+# dlib_torch.gin_configs and dlib_torch.tests, so a non-editable install finds them.
+# (dlib_torch.config, singular, holds the Python study definitions, as in the original.)
 _PACKAGES = setuptools.find_packages(include=["dlib_torch", "dlib_torch.*"])
-_PACKAGES += ["dlib_torch.configs"]
+_PACKAGES += ["dlib_torch.gin_configs"]
 _PACKAGES += ["dlib_torch.tests" + p[len("tests"):]
               for p in ["tests"] + setuptools.find_packages(include=["tests.*"])]
 
@@ -31,9 +32,9 @@ setuptools.setup(
     description="disentanglement_lib on PyTorch and gin-config, without TensorFlow.",
     python_requires=">=3.10",
     packages=_PACKAGES,
-    package_dir={"dlib_torch.configs": "configs", "dlib_torch.tests": "tests"},
+    package_dir={"dlib_torch.gin_configs": "configs", "dlib_torch.tests": "tests"},
     package_data={
-        "dlib_torch.configs": ["**/*.gin", "**/*.json"],
+        "dlib_torch.gin_configs": ["**/*.gin", "**/*.json"],
         "dlib_torch.tests": ["**/*.json", "**/*.gin"],
         "dlib_torch": ["**/*.png", "**/*.json"],
     },

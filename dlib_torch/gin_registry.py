@@ -6,6 +6,9 @@ pipeline step calls `register_for(step)`, which imports every module of the
 packages that step's gin files may name.
 """
 import importlib
+import os
+import re
+import traceback
 
 import gin
 
@@ -31,18 +34,35 @@ def register_for(step):
     submodules.import_submodules(name, package.__path__)
 
 
-def register_all():
-  """Imports the configurable-declaring packages of every step."""
-  for step in _PACKAGES_BY_STEP:
-    register_for(step)
-
-
 def run_with_config(step, gin_config_files, gin_bindings, fn, *args, **kwargs):
   """Parses the gin files and bindings for `step`, calls fn, and clears gin.
 
   Bindings are applied after the files, so they override them, as in the
   original's `*_with_gin` functions.
   """
+  _parse(step, gin_config_files, gin_bindings)
+  try:
+    return fn(*args, **kwargs)
+  except (ValueError, TypeError, RuntimeError) as e:
+    # Raised by gin itself while calling a configurable: a required binding left
+    # out, a reference to an unknown configurable, a parameter the function lacks.
+    if isinstance(e, errors.UserError) or not _raised_by_gin(e):
+      raise
+    raise errors.UserError("Bad gin configuration: {}".format(_without_call_notes(e))) from e
+  finally:
+    gin.clear_config()
+
+
+def check_config(step, gin_config_files, gin_bindings=()):
+  """Parses a configuration for `step` and clears gin again: a UserError if it is bad.
+
+  Pipelines check every stage's configuration before they run the first.
+  """
+  _parse(step, gin_config_files, gin_bindings)
+  gin.clear_config()
+
+
+def _parse(step, gin_config_files, gin_bindings):
   register_for(step)
   try:
     gin.parse_config_files_and_bindings(gin_config_files or [], gin_bindings or [])
@@ -50,7 +70,25 @@ def run_with_config(step, gin_config_files, gin_bindings, fn, *args, **kwargs):
     # Unknown configurable or parameter, bad syntax: the user's configuration.
     gin.clear_config()
     raise errors.UserError("Bad gin configuration: {}".format(e)) from e
-  try:
-    return fn(*args, **kwargs)
-  finally:
-    gin.clear_config()
+
+
+_GIN_DIR = os.path.dirname(os.path.abspath(gin.__file__))
+
+
+def _raised_by_gin(exc):
+  """Whether the innermost frame of exc's traceback is gin's own code.
+
+  Python raises a call's argument errors in the caller's frame, so a
+  parameter that gin passes and the function lacks counts as gin's too;
+  errors of our own code raised inside a configurable do not.
+  """
+  frames = traceback.extract_tb(exc.__traceback__)
+  return bool(frames) and os.path.abspath(frames[-1].filename).startswith(_GIN_DIR + os.sep)
+
+
+def _without_call_notes(exc):
+  """exc's message, gin's "In call to configurable 'x' (<function ...>)" notes shortened."""
+  text = str(exc)
+  names = re.findall(r"In call to configurable '([^']+)'", text)
+  text = " ".join(text.split("\n  In call to configurable")[0].split())
+  return text + (" (in {})".format(" <- ".join(names)) if names else "")

@@ -1,7 +1,8 @@
 """What every console command shares: absl start-up and the user-error contract.
 
-A user mistake (UserError, a gin error about an unknown or misspelled name,
-a missing file) ends with one line on stderr and exit status 2.
+A user mistake (UserError, which gin_registry makes of gin's errors in the
+configuration, or a missing file) ends with one line on stderr and exit
+status 2.
 """
 import logging as std_logging
 import os
@@ -13,21 +14,8 @@ from absl import logging
 
 from dlib_torch.utils import errors
 
-# Parse-time gin errors arrive as UserError (gin_registry.run_with_config);
-# these are the ones gin raises later, when a configurable is called.
-_GIN_ERROR_MARKERS = ("Required bindings", "No configurable matching",
-                      "doesn't have a parameter")
-
-
-def is_gin_user_error(exc):
-  text = str(exc)
-  return isinstance(exc, SyntaxError) or any(m in text for m in _GIN_ERROR_MARKERS)
-
-
 def _one_line(exc):
-  # gin appends "In call to configurable '...' (<function ... at 0x...>)": noise here.
-  text = str(exc).split("\n  In call to configurable")[0]
-  return " ".join(text.split()) or type(exc).__name__
+  return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def run_main(main):
@@ -40,10 +28,6 @@ def run_main(main):
       _fail(_one_line(e))
     except FileNotFoundError as e:
       _fail("Missing file: {}".format(e.filename or _one_line(e)))
-    except (ValueError, SyntaxError, TypeError, KeyError) as e:
-      if is_gin_user_error(e) or isinstance(e, SyntaxError):
-        _fail("Bad gin configuration: {}".format(_one_line(e)))
-      raise
 
   std_logging.getLogger("absl").setLevel(std_logging.INFO)
   logging.set_verbosity(logging.INFO)

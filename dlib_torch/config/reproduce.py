@@ -1,7 +1,8 @@
-"""The studies `dreproduce --study=<name>` knows.
+"""The studies `dreproduce --study=<name>` knows (the original's config/reproduce.py).
 
 Adding a study is one line below: its name, the module under dlib_torch.config
-that defines it and the Study class there.
+that defines it and the Study class there. What runs a model of a study is
+dlib_torch.pipeline.study_model; the command is dlib_torch.cli.reproduce.
 """
 import importlib
 

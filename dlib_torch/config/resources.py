@@ -1,8 +1,9 @@
-"""Paths of the gin files shipped with dlib_torch.
+"""Paths of the gin files shipped with dlib_torch, and of those a pipeline's flags name.
 
-The `configs/` folder of the checkout installs as the package
-`dlib_torch.configs`, so these paths are valid after an editable and after a
-regular install alike. Paths are relative to that folder, e.g.
+The `configs/` folder of the checkout (gin files only) installs as the package
+`dlib_torch.gin_configs`, so these paths are valid after an editable and after
+a regular install alike; the Python study definitions are dlib_torch.config,
+as in the original. Paths are relative to that folder, e.g.
 "unsupervised_study_v1/model_configs/shared.gin".
 """
 import glob
@@ -12,9 +13,9 @@ import os
 from dlib_torch.utils import errors
 
 
-def _configs_root():
+def configs_root():
   try:
-    return str(importlib.resources.files("dlib_torch.configs"))
+    return str(importlib.resources.files("dlib_torch.gin_configs"))
   except ModuleNotFoundError:
     # Run from a checkout without installing (bin/): configs/ beside the package.
     return os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
@@ -23,21 +24,21 @@ def _configs_root():
 
 def config_path(relative):
   """Absolute path of the shipped gin file `relative`; it must exist."""
-  path = os.path.join(_configs_root(), relative)
+  path = os.path.join(configs_root(), relative)
   if not os.path.isfile(path):
     raise errors.UserError(
         "No config file {!r} in the dlib_torch configs ({}).".format(
-            relative, _configs_root()))
+            relative, configs_root()))
   return path
 
 
 def list_configs(relative_dir):
   """Absolute paths of the .gin files directly inside `relative_dir`, sorted."""
-  folder = os.path.join(_configs_root(), relative_dir)
+  folder = os.path.join(configs_root(), relative_dir)
   if not os.path.isdir(folder):
     raise errors.UserError(
         "No config folder {!r} in the dlib_torch configs ({}).".format(
-            relative_dir, _configs_root()))
+            relative_dir, configs_root()))
   return sorted(
       os.path.join(folder, name) for name in os.listdir(folder)
       if name.endswith(".gin") and os.path.isfile(os.path.join(folder, name)))

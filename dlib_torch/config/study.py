@@ -64,7 +64,7 @@ class SweepStudy(Study):
   """A study whose model n trains with `<config_dir>/model_configs/shared.gin` and the
   bindings of configuration n of `configs()` (a sweep)."""
 
-  # Folder of the study's gin files inside dlib_torch.configs.
+  # Folder of the study's gin files inside dlib_torch.gin_configs (configs/ of the checkout).
   config_dir = None
 
   def configs(self):

@@ -123,30 +123,37 @@ def reproduce_semi_supervised(output_directory, model_config_file_path,
   random_state = np.random.RandomState(pipeline_seed)
   model_seed = plan.draw_seed(random_state)
   unsupervised_data_seed = plan.draw_seed(random_state)
+  post_steps, _ = plan.make_plan(postprocess_config_files, [], random_state)
+  model_config = None
   if model_dir is None:
-    model_dir = os.path.join(output_directory, "model")
     bindings = ["model.model_seed = {}".format(model_seed),
                 "model.unsupervised_data_seed = {}".format(unsupervised_data_seed)]
     bindings += ["{} = {}".format(key, value) for key, value in zip(_GIN_KEYS, supervision)
                  if value is not None]
-    stages.run_training(train_semi_supervised_lib.train_with_gin, model_dir,
-                        model_config_file_path, bindings + list(gin_bindings), overwrite,
-                        runtime)
+    model_config = (model_config_file_path, bindings + list(gin_bindings))
   else:
-    logging.info("Skipped training: using the model of %s.", model_dir)
-    model_dir = os.path.join(model_dir, "model")
     for field, value in zip(Supervision._fields, supervision):
       if value is not None:
         raise errors.UserError(
             "The {} flag should not be specified when re-evaluating.".format(field))
+  # The metric folders are named after the trained supervised seed; the configs are
+  # checked before training all the same.
+  stages.check_configs(model_config, post_steps, weakly_supervised.evaluation_steps(
+      post_steps, evaluation_config_files, np.random.RandomState(0), "check"))
+  if model_config is not None:
+    model_dir = os.path.join(output_directory, "model")
+    stages.run_training(train_semi_supervised_lib.train_with_gin, model_dir, *model_config,
+                        overwrite, runtime)
+  else:
+    logging.info("Skipped training: using the model of %s.", model_dir)
+    model_dir = os.path.join(model_dir, "model")
   supervision = trained_supervision(model_dir, supervision)
+  validations = validation_steps(post_steps, validation_config_files, supervision)
+  stages.check_configs(validation_steps=validations)
 
   stages.run_visualization(model_dir, output_directory, overwrite)
-  post_steps, _ = plan.make_plan(postprocess_config_files, [], random_state)
   stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite)
-  stages.run_validation(output_directory,
-                        validation_steps(post_steps, validation_config_files, supervision),
-                        overwrite)
+  stages.run_validation(output_directory, validations, overwrite)
   eval_steps = weakly_supervised.evaluation_steps(
       post_steps, evaluation_config_files, np.random.RandomState(eval_seed),
       supervision.supervised_seed)

@@ -11,6 +11,7 @@ import os
 
 from absl import logging
 
+from dlib_torch import gin_registry
 from dlib_torch.config import plan
 from dlib_torch.evaluation import evaluate
 from dlib_torch.postprocessing import postprocess
@@ -35,13 +36,29 @@ def metric_dir(output_directory, step, kind="metrics"):
   return os.path.join(output_directory, kind, step.post_name, step.metric_name)
 
 
+def check_configs(model_config=None, post_steps=(), eval_steps=(), validation_steps=()):
+  """Parses every stage's gin configuration, so that a bad one fails before any stage runs.
+
+  model_config: (config file, bindings) of training, or None.
+  """
+  if model_config is not None:
+    gin_registry.check_config("train", [model_config[0]], _training_bindings(*model_config))
+  for step_name, steps in (("postprocess", post_steps), ("evaluation", eval_steps),
+                           ("validation", validation_steps)):
+    for step in steps:
+      gin_registry.check_config(step_name, [step.config_file], step.bindings())
+
+
+def _training_bindings(config_file, bindings):
+  return ["model.name = '{}'".format(plan.config_name(config_file))] + list(bindings)
+
+
 def run_training(train_with_gin, model_dir, config_file, bindings, overwrite, runtime):
   """Trains into model_dir from config_file and bindings (model.name: the file's name)."""
   if _needed(model_dir, "train", overwrite):
     logging.info("Training model into %s.", model_dir)
-    name_binding = "model.name = '{}'".format(plan.config_name(config_file))
-    train_with_gin(model_dir, overwrite, [config_file], [name_binding] + list(bindings),
-                   runtime=runtime)
+    train_with_gin(model_dir, overwrite, [config_file],
+                   _training_bindings(config_file, bindings), runtime=runtime)
 
 
 def run_visualization(model_dir, output_directory, overwrite):

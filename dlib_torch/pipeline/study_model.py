@@ -50,12 +50,15 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
       Seeds are those of the whole plan.
   """
   post_steps, eval_steps = study_plan(study, metric_names)
+  model_config = None
   if model_dir is None:
     model_bindings, model_config_file = study.get_model_config(model_num)
+    model_config = (model_config_file, ["model.model_num = {}".format(model_num)] +
+                    list(model_bindings) + list(gin_bindings))
+  stages.check_configs(model_config, post_steps, eval_steps)
+  if model_config is not None:
     model_dir = os.path.join(output_directory, "model")
-    stages.run_training(train.train_with_gin, model_dir, model_config_file,
-                        ["model.model_num = {}".format(model_num)] + list(model_bindings) +
-                        list(gin_bindings), overwrite, runtime)
+    stages.run_training(train.train_with_gin, model_dir, *model_config, overwrite, runtime)
   stages.run_visualization(model_dir, output_directory, overwrite)
   stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite)
   stages.run_evaluation(output_directory, eval_steps, overwrite)

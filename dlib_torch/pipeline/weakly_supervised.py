@@ -54,19 +54,24 @@ def reproduce_weakly_supervised(output_directory, model_config_file_path,
     The model folder used.
   """
   random_state = np.random.RandomState(pipeline_seed)
+  model_config = None
   if model_dir is None:
+    model_config = (model_config_file_path,
+                    ["model.random_seed = {}".format(plan.draw_seed(random_state))] +
+                    list(gin_bindings))
+  post_steps, _ = plan.make_plan(postprocess_config_files, [], random_state)
+  metric_files = [path for path in evaluation_config_files
+                  if "unsupervised" not in plan.config_name(path)]
+  eval_steps = evaluation_steps(post_steps, metric_files, random_state, 0)
+  stages.check_configs(model_config, post_steps, eval_steps)
+  if model_config is not None:
     model_dir = os.path.join(output_directory, "model")
-    bindings = ["model.random_seed = {}".format(plan.draw_seed(random_state))]
-    stages.run_training(train_weak_lib.train_with_gin, model_dir, model_config_file_path,
-                        bindings + list(gin_bindings), overwrite, runtime)
+    stages.run_training(train_weak_lib.train_with_gin, model_dir, *model_config, overwrite,
+                        runtime)
   else:
     logging.info("Skipped training: using the model of %s.", model_dir)
     model_dir = os.path.join(model_dir, "model")
   stages.run_visualization(model_dir, output_directory, overwrite)
-  post_steps, _ = plan.make_plan(postprocess_config_files, [], random_state)
   stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite)
-  metric_files = [path for path in evaluation_config_files
-                  if "unsupervised" not in plan.config_name(path)]
-  stages.run_evaluation(output_directory,
-                        evaluation_steps(post_steps, metric_files, random_state, 0), overwrite)
+  stages.run_evaluation(output_directory, eval_steps, overwrite)
   return model_dir

@@ -2,18 +2,16 @@
 import hashlib
 import json
 import os
-import subprocess
-import sys
 
 from dlib_torch.cli import download as download_cli
 from dlib_torch.data import download
+from dlib_torch.tests import commands
 from dlib_torch.tests.data import test_download as helpers
 
 
 def _ddownload(*args, data_dir):
   env = dict(os.environ, DISENTANGLEMENT_LIB_DATA=str(data_dir))
-  return subprocess.run([sys.executable, "-m", "dlib_torch.cli.download"] + list(args),
-                        capture_output=True, text=True, timeout=120, check=False, env=env)
+  return commands.run("ddownload", *args, timeout=120, env=env)
 
 
 def _assert_user_error(completed, fragment):

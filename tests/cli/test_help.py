@@ -8,12 +8,12 @@ import functools
 import importlib.metadata
 import json
 import os
-import shutil
 import subprocess
 import sys
-import sysconfig
 
 import pytest
+
+from dlib_torch.tests import commands
 
 # A few flags each command must have: so the comparison with what the modules
 # define cannot pass on an empty list.
@@ -62,16 +62,6 @@ def _commands():
   return {p.name: p.value.split(":")[0] for p in points if p.group == "console_scripts"}
 
 
-def _command_path(name):
-  for folder in (sysconfig.get_path("scripts"), os.path.dirname(sys.executable)):
-    path = os.path.join(folder, name)
-    if os.path.isfile(path) and os.access(path, os.X_OK):
-      return path
-  path = shutil.which(name)
-  assert path, "console command {} is not installed (pip install -e .)".format(name)
-  return path
-
-
 def _run(args):
   return subprocess.run(args, capture_output=True, text=True, timeout=180, check=False)
 
@@ -100,11 +90,11 @@ def _flag_blocks(output):
 @functools.lru_cache(maxsize=None)
 def _helps_and_flags():
   """(command -> completed `command --help`, command -> flags its module defines)."""
-  commands = _commands()
-  absl_commands = {c: m for c, m in commands.items() if c not in _NOT_ABSL}
+  installed = _commands()
+  absl_commands = {c: m for c, m in installed.items() if c not in _NOT_ABSL}
   with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
     collected = pool.submit(_run, [sys.executable, "-c", _COLLECT, json.dumps(absl_commands)])
-    helps = {c: pool.submit(_run, [_command_path(c), "--help"]) for c in commands}
+    helps = {c: pool.submit(_run, [commands.command_path(c), "--help"]) for c in installed}
     helps = {c: f.result() for c, f in helps.items()}
     collected = collected.result()
   assert collected.returncode == 0, collected.stderr
@@ -145,7 +135,7 @@ def test_every_command_help_lists_its_own_flags_with_their_help():
 
 
 def test_short_h_is_help_and_exits_0():
-  completed = _run([_command_path("dvisualize_dataset"), "-h"])
+  completed = _run([commands.command_path("dvisualize_dataset"), "-h"])
   assert completed.returncode == 0, completed.stderr
   assert completed.stdout.startswith("dvisualize_dataset: ")
   assert "--name: Name of the data set to visualize." in completed.stdout
@@ -153,7 +143,7 @@ def test_short_h_is_help_and_exits_0():
 
 
 def test_ddownload_help_names_the_data_sets():
-  completed = _run([_command_path("ddownload"), "--help"])
+  completed = _run([commands.command_path("ddownload"), "--help"])
   assert completed.returncode == 0, completed.stderr
   text = " ".join(completed.stdout.split())
   for name in ("dsprites_full", "shapes3d", "smallnorb", "cars3d", "mpi3d_toy",
@@ -163,7 +153,7 @@ def test_ddownload_help_names_the_data_sets():
 
 
 def test_dtests_help_is_its_own_usage():
-  completed = _run([_command_path("dtests"), "--help"])
+  completed = _run([commands.command_path("dtests"), "--help"])
   assert completed.returncode == 0, completed.stderr
   out = completed.stdout
   assert out.startswith("dtests: ")

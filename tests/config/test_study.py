@@ -226,12 +226,8 @@ class TestPlan:
 
   def test_study_files_give_the_seed_table(self):
     study = reproduce.STUDIES["unsupervised_study_v1"]
-    try:
-      eval_files = study.get_eval_config_files()
-    except errors.UserError:
-      pytest.skip("metric configs not written yet")
     post_steps, eval_steps = plan.make_plan(
-        study.get_postprocess_config_files(), eval_files)
+        study.get_postprocess_config_files(), study.get_eval_config_files())
     assert {s.name: s.random_seed for s in post_steps} == _EXPECTED_POST_SEEDS
     assert {(s.post_name, s.metric_name): s.random_seed
             for s in eval_steps} == _EXPECTED_EVAL_SEEDS
@@ -245,9 +241,9 @@ class TestResources:
     with pytest.raises(errors.UserError, match="no_such_dir"):
       resources.list_configs("no_such_dir")
 
-  def test_paths_are_inside_the_configs_package(self):
-    import dlib_torch.configs  # pylint: disable=g-import-not-at-top
-    root = os.path.dirname(dlib_torch.configs.__file__)
+  def test_paths_are_inside_the_gin_configs_package(self):
+    import dlib_torch.gin_configs  # pylint: disable=g-import-not-at-top
+    root = os.path.dirname(dlib_torch.gin_configs.__file__)
     files = resources.list_configs("unsupervised_study_v1/postprocess_configs")
     assert files == sorted(files)
     assert all(os.path.dirname(f) == os.path.join(
@@ -330,12 +326,8 @@ _CONFIGURABLE_PACKAGES = ("dlib_torch.data.ground_truth", "dlib_torch.methods",
 
 
 @contextlib.contextmanager
-def _parsed(needed_module, config_files, bindings=()):
-  """Parses the files and bindings; skips while `needed_module` is missing."""
-  try:
-    importlib.import_module(needed_module)
-  except ImportError:
-    pytest.skip("{} is not importable yet".format(needed_module))
+def _parsed(config_files, bindings=()):
+  """Parses the files and bindings with this area's configurables registered."""
   for package in _CONFIGURABLE_PACKAGES:
     submodules.import_submodules(
         package, importlib.import_module(package).__path__)
@@ -354,8 +346,7 @@ class TestGinParsing:
     bindings, config_file = reproduce.STUDIES[
         "unsupervised_study_v1"].get_model_config(model_num)
     bindings = ["model.name = 'shared'", "model.model_num = 0"] + bindings
-    with _parsed("dlib_torch.methods.unsupervised.train", [config_file],
-                 bindings):
+    with _parsed([config_file], bindings):
       assert gin.query_parameter("model.batch_size") == 64
       assert gin.query_parameter("vae/AdamOptimizer.beta1") == 0.9
       assert gin.query_parameter("model.name") == _MODEL_FAMILIES[
@@ -364,8 +355,7 @@ class TestGinParsing:
   @pytest.mark.parametrize("relative", [
       "tests/methods/unsupervised/train_test.gin", "examples/model.gin"])
   def test_training_configs_parse(self, relative):
-    with _parsed("dlib_torch.methods.unsupervised.train",
-                 [resources.config_path(relative)]):
+    with _parsed([resources.config_path(relative)]):
       assert gin.query_parameter("encoder.num_latent") == 10
 
   @pytest.mark.parametrize("relative", [
@@ -378,8 +368,7 @@ class TestGinParsing:
       "examples/postprocess.gin"])
   def test_postprocess_configs_parse(self, relative):
     bindings = ["postprocess.random_seed = 1", "postprocess.name = 'x'"]
-    with _parsed("dlib_torch.postprocessing.postprocess",
-                 [resources.config_path(relative)], bindings):
+    with _parsed([resources.config_path(relative)], bindings):
       assert gin.query_parameter("postprocess.random_seed") == 1
 
 

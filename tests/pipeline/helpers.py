@@ -1,7 +1,7 @@
 """Shared set-up of the pipeline tests: a tiny, fast training configuration."""
 import os
-import subprocess
-import sys
+
+from dlib_torch.tests import commands
 
 FAST_TRAIN_GIN = """
 dataset.name = "dummy_data"
@@ -28,6 +28,5 @@ def write_gin(directory, name, text):
 
 
 def run_command(module, *args):
-  """Runs `python -m dlib_torch.cli.<module> args`; returns the CompletedProcess."""
-  return subprocess.run([sys.executable, "-m", "dlib_torch.cli." + module] + list(args),
-                        capture_output=True, text=True, timeout=600, check=False)
+  """Runs the installed command d<module> (e.g. dreproduce) with args; the CompletedProcess."""
+  return commands.run("d" + module, *args)

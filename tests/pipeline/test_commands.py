@@ -145,3 +145,26 @@ def test_representation_that_is_not_torchscript(pipeline, tmp_path):
 
 def test_missing_required_flag():
   _assert_user_error(helpers.run_command("postprocess", "--output_dir=/tmp/x"), "model_dir")
+
+
+def test_missing_required_binding(tmp_path):
+  # gin raises it when the configurable is called, not when the file is parsed.
+  config = helpers.write_gin(str(tmp_path), "train.gin",
+                             helpers.FAST_TRAIN_GIN.replace("vae.beta = 2.\n", ""))
+  completed = helpers.run_command("train", "--model_dir=" + str(tmp_path / "m"),
+                                  "--gin_config=" + config)
+  _assert_user_error(completed, "beta")
+  assert len(completed.stderr.strip().splitlines()) == 1
+  assert not os.path.exists(tmp_path / "m")
+
+
+def test_a_metric_config_naming_an_unknown_configurable_stops_the_weak_pipeline(
+    pipeline, tmp_path):
+  bad = helpers.write_gin(str(tmp_path), "bad.gin", MIG_GIN.replace("@mig", "@mgi"))
+  out = tmp_path / "out"
+  completed = helpers.run_command(
+      "reproduce_weak", "--output_directory=" + str(out), "--model_dir=" + str(pipeline["root"]),
+      "--gin_evaluation_config_glob=" + bad)
+  _assert_user_error(completed, "@mgi")
+  assert len(completed.stderr.strip().splitlines()) == 1
+  assert not os.path.exists(out)

@@ -8,9 +8,10 @@ import time
 
 import pytest
 
+from dlib_torch.config import reproduce as studies
 from dlib_torch.pipeline import launch
 from dlib_torch.pipeline import study_model
-from dlib_torch.config import reproduce as studies
+from dlib_torch.tests import commands
 from dlib_torch.tests.pipeline import helpers
 from dlib_torch.utils import errors
 
@@ -132,10 +133,8 @@ def test_job_array_is_one_sbatch_array_with_the_slurm_flags(monkeypatch, tmp_pat
 def test_job_array_off_a_slurm_cluster_exits_2(monkeypatch, tmp_path):
   pytest.importorskip("submitit")
   monkeypatch.setenv("PATH", str(tmp_path))  # no srun
-  completed = subprocess.run(
-      [sys.executable, "-m", "dlib_torch.cli.reproduce", "--study=test", "--model_nums=0",
-       "--launcher=slurm", "--output_directory=" + str(tmp_path / "{model_num}")],
-      capture_output=True, text=True, timeout=300, check=False)
+  completed = commands.run("dreproduce", "--study=test", "--model_nums=0", "--launcher=slurm",
+                           "--output_directory=" + str(tmp_path / "{model_num}"), timeout=300)
   assert completed.returncode == 2
   assert completed.stderr.strip().splitlines()[-1].startswith("Error: --launcher=slurm: ")
   assert "srun" in completed.stderr
@@ -159,7 +158,7 @@ def test_local_launcher_fills_every_visible_gpu(monkeypatch, gpus, device, expec
 def test_terminated_launcher_terminates_its_jobs(tmp_path):
   pattern = str(tmp_path / "{model_num}")
   launcher = subprocess.Popen(
-      [sys.executable, "-m", "dlib_torch.cli.reproduce", "--study=test", "--model_nums=0",
+      [commands.command_path("dreproduce"), "--study=test", "--model_nums=0",
        "--gin_bindings=model.training_steps = 1000000", "--output_directory=" + pattern],
       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   job_marker = "--output_directory=" + str(tmp_path / "0")

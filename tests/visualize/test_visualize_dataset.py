@@ -1,12 +1,11 @@
 """visualize_dataset: file names, layouts and draw order; the dvisualize_dataset command."""
 import os
-import subprocess
-import sys
 
 import numpy as np
 from PIL import Image
 
 from dlib_torch.data.ground_truth import named_data
+from dlib_torch.tests import commands
 from dlib_torch.visualize import visualize_dataset
 from dlib_torch.visualize import visualize_util
 
@@ -49,15 +48,12 @@ def test_files_layout_and_draw_order(tmp_path):
 
 def test_command(tmp_path):
   env = dict(os.environ, DISENTANGLEMENT_LIB_DATA=str(tmp_path / "no_data"))
-  ok = subprocess.run([sys.executable, "-m", "dlib_torch.cli.visualize_dataset",
-                       "--name=procedural_dsprites", "--path=" + str(tmp_path / "out")],
-                      capture_output=True, text=True, env=env, check=False)
+  ok = commands.run("dvisualize_dataset", "--name=procedural_dsprites",
+                    "--path=" + str(tmp_path / "out"), env=env)
   assert ok.returncode == 0, ok.stderr
   assert len(os.listdir(tmp_path / "out" / "procedural_dsprites")) == 10
   # The default data set needs its file: one line naming the download command.
-  missing = subprocess.run([sys.executable, "-m", "dlib_torch.cli.visualize_dataset",
-                            "--path=" + str(tmp_path / "out2")],
-                           capture_output=True, text=True, env=env, check=False)
+  missing = commands.run("dvisualize_dataset", "--path=" + str(tmp_path / "out2"), env=env)
   assert missing.returncode == 2
   lines = missing.stderr.strip().splitlines()
   assert len(lines) == 1 and "ddownload dsprites" in lines[0] and "dsprites_ndarray" in lines[0]

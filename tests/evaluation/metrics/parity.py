@@ -101,15 +101,9 @@ def all_factor_combinations(factor_sizes):
 
 
 def library_function(case):
-  """The function a case calls, or None when its module does not exist yet."""
+  """The function a case calls."""
   module_name, function_name = case["library_function"].rsplit(".", 1)
-  try:
-    module = importlib.import_module(module_name)
-  except ModuleNotFoundError as e:
-    if e.name is not None and module_name.startswith(e.name):
-      return None
-    raise
-  return getattr(module, function_name)
+  return getattr(importlib.import_module(module_name), function_name)
 
 
 def run_case(case, inputs):

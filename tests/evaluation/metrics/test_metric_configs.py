@@ -5,22 +5,12 @@ import os
 import gin
 import pytest
 
-import dlib_torch
-from dlib_torch.evaluation.metrics import beta_vae  # pylint: disable=unused-import
-from dlib_torch.evaluation.metrics import dci  # pylint: disable=unused-import
-from dlib_torch.evaluation.metrics import factor_vae  # pylint: disable=unused-import
-from dlib_torch.evaluation.metrics import irs  # pylint: disable=unused-import
-from dlib_torch.evaluation.metrics import mig  # pylint: disable=unused-import
-from dlib_torch.evaluation.metrics import modularity_explicitness  # pylint: disable=unused-import
-from dlib_torch.evaluation.metrics import sap_score  # pylint: disable=unused-import
-from dlib_torch.evaluation.metrics import unsupervised_metrics  # pylint: disable=unused-import
+from dlib_torch import gin_registry
+from dlib_torch.config import resources
 
 
 def _configs_dir():
-  installed = os.path.join(os.path.dirname(dlib_torch.__file__), "configs")
-  if os.path.isdir(installed):
-    return installed
-  return os.path.join(os.path.dirname(os.path.dirname(dlib_torch.__file__)), "configs")
+  return resources.configs_root()
 
 
 _HIST = {"discretizer.discretizer_fn": "@histogram_discretizer",
@@ -83,19 +73,27 @@ def test_study_folders():
     assert sorted(os.listdir(folder)) == sorted(_STUDY_FILES + extra)
 
 
-def test_configs_parse_and_bind_the_metrics():
-  """Gin accepts every binding of this area's configurables."""
-  folders = [os.path.join(_configs_dir(), "unsupervised_study_v1", "metric_configs"),
-             os.path.join(_configs_dir(), "tests", "evaluation",
-                          "evaluate_test_configs"),
-             os.path.join(_configs_dir(), "sample", "irs")]
-  for folder in folders:
-    for name in sorted(os.listdir(folder)):
-      gin.clear_config()
-      try:
-        gin.parse_config_file(os.path.join(folder, name), skip_unknown=True)
-      finally:
-        gin.clear_config()
+_CONFIG_FOLDERS = ["unsupervised_study_v1/metric_configs", "fairness_study_v1/metric_configs",
+                   "tests/evaluation/evaluate_test_configs", "sample/irs"]
+
+
+@pytest.mark.parametrize("path", [path for folder in _CONFIG_FOLDERS
+                                  for path in resources.list_configs(folder)],
+                         ids=os.path.basename)
+def test_configs_parse_and_bind_the_metrics(path):
+  """Gin knows every configurable and parameter a config names, and binds its values."""
+  gin_registry.register_for("evaluation")
+  gin.parse_config_file(path)  # An unknown configurable or parameter raises here.
+  bindings = _bindings(path)
+  assert "evaluation.evaluation_fn" in bindings
+  for key, value in bindings.items():
+    bound = gin.query_parameter(key)
+    if isinstance(value, str) and value.startswith("@"):
+      assert isinstance(bound, gin.config.ConfigurableReference), key
+      assert bound.configurable.name == value[1:], key
+      assert callable(bound.scoped_configurable_fn)
+    else:
+      assert bound == value, key
 
 
 def test_irs_sample_config():

@@ -112,3 +112,20 @@ def test_plots_without_factor_names(tmp_path):
   if plotting.available():
     for name in ("", "_pr", "_dendrogram"):
       assert os.path.exists(tmp_path / "mutual_information_matrix{}.png".format(name))
+
+
+def test_validation_on_fixed_data_scores_the_split_labelled_set():
+  # unified_score_validation (the original's compute_unified_score_on_fixed_data): the
+  # first train_percentage of the labelled set fits, the rest tests, as the other
+  # *_validation metrics split it.
+  data, random_state = dummy_data.IdentityObservationsData(), np.random.RandomState(0)
+  factors = data.sample_factors(1000, random_state)
+  observations = data.sample_observations_from_factors(factors, random_state)
+  matrix_fns = [unified_scores.mutual_information_matrix]
+  scores = unified_scores.compute_unified_score_on_fixed_data(
+      observations, factors.T, _identity, train_percentage=0.8, matrix_fns=matrix_fns)
+  codes = factors.T.astype(np.float64)
+  assert scores == unified_scores.unified_scores(codes[:, :800], factors.T[:, :800],
+                                                 codes[:, 800:], factors.T[:, 800:],
+                                                 matrix_fns)
+  assert scores["mutual_information_matrix.mig"] >= 0.9

@@ -1,8 +1,6 @@
 """UDR evaluation of trained model folders, through the function and through dudr."""
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -10,6 +8,7 @@ import torch
 
 from dlib_torch.config import resources
 from dlib_torch.evaluation.udr import evaluate
+from dlib_torch.tests import commands
 
 
 class _TinyEncoder(torch.nn.Module):
@@ -84,8 +83,7 @@ def test_kl_of_the_encoder(tmp_path):
 
 
 def _dudr(*args):
-  return subprocess.run([sys.executable, "-m", "dlib_torch.cli.udr"] + list(args),
-                        capture_output=True, text=True, timeout=300, check=False)
+  return commands.run("dudr", *args, timeout=300)
 
 
 def test_dudr_with_a_config_glob(tmp_path):
