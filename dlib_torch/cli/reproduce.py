@@ -4,7 +4,7 @@ Beyond the original: repeatable --gin_bindings are applied on top of the
 study's model bindings (e.g. a shorter run or a procedural data set),
 finished stages are skipped when the command is run again, and
 --model_nums runs many models as separate jobs, here or on SLURM
-(dlib_torch.launch), skipping the models already finished.
+(dlib_torch.pipeline.launch), skipping the models already finished.
 """
 import sys
 

@@ -5,7 +5,7 @@ Compromises"), each training element is an observation and a second one whose
 factors were changed by `simple_dynamics`, stacked along the height axis
 ([2H, W, C]), with the index of the last changed factor as label. Training
 itself is the generic loop (`dlib_torch.methods.unsupervised.train`): the weak
-models read this stream through `input_stream`.
+models read this stream through their protocol hook (`training_inputs`).
 
 Deviation from the original: the new factor values are drawn from the
 stream's seeded random state, where the original drew them from the global,
