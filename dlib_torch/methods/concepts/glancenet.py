@@ -142,10 +142,13 @@ class GlanceNet(concept_model.ConceptModel):
       return super().make_optimizers()
     return vae.FactorVAE.make_optimizers(self)
 
-  def train_step(self, features, global_step, optimizers_by_name, generator):
-    if self.discriminator is None:
-      return super().train_step(features, global_step, optimizers_by_name, generator)
-    return vae.FactorVAE.train_step(self, features, global_step, optimizers_by_name, generator)
+  @property
+  def objectives(self):
+    return (vae.BaseVAE if self.discriminator is None else vae.FactorVAE).objectives
+
+  @property
+  def steps_per_iteration(self):
+    return (vae.BaseVAE if self.discriminator is None else vae.FactorVAE).steps_per_iteration
 
   def eval_losses(self, features, global_step, generator):
     self.global_step = global_step

@@ -367,6 +367,8 @@ class MineVAE(BaseS2VAE):
   once.
   """
   logged_scalars = ("loss", "reconstruction_loss", "supervised_loss")
+  # The estimators are trained on their own loss, from the same forward pass.
+  objectives = {"vae": ("loss", 1.), "mine": ("mine_loss", 1.)}
 
   def __init__(self, factor_sizes=None, gamma_sup=gin.REQUIRED, beta=gin.REQUIRED):
     super().__init__(factor_sizes)
@@ -405,19 +407,6 @@ class MineVAE(BaseS2VAE):
     return {"vae": (spec.build(vae_parameters), spec),
             "mine": (mine_spec.build(self.mine_estimators.parameters()), mine_spec)}
 
-  def train_step(self, features, global_step, optimizers_by_name, generator):
-    self.global_step = global_step
-    vae_optimizer, spec = optimizers_by_name["vae"]
-    optimizers.set_learning_rate(vae_optimizer, spec, global_step)
-    for optimizer, _ in optimizers_by_name.values():
-      optimizer.zero_grad(set_to_none=True)
-    values = self.losses(features, generator)
-    values["loss"].backward(inputs=[p for group in vae_optimizer.param_groups
-                                    for p in group["params"]], retain_graph=True)
-    values["mine_loss"].backward(inputs=list(self.mine_estimators.parameters()))
-    for optimizer, _ in optimizers_by_name.values():
-      optimizer.step()
-    return {k: values[k].detach() for k in self.logged_scalars}, 1
 
   def eval_losses(self, features, global_step, generator):
     self.global_step = global_step

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from dlib_torch.data import training_stream
+from dlib_torch.methods.shared import noise
 from dlib_torch.utils import errors
 
 
@@ -67,9 +68,8 @@ class GaussianEncoderModel(nn.Module):
     raise NotImplementedError()
 
   def sample_from_latent_distribution(self, z_mean, z_logvar, generator=None):
-    """z = mean + exp(logvar / 2) * eps with eps ~ N(0, I)."""
-    eps = torch.randn(z_mean.shape, generator=generator, device=z_mean.device,
-                      dtype=z_mean.dtype)
+    """z = mean + exp(logvar / 2) * eps with eps ~ N(0, I) from `generator` (see noise)."""
+    eps = noise.standard_normal(z_mean, generator)
     return z_mean + torch.exp(z_logvar / 2) * eps
 
   def export_modules(self):

@@ -6,6 +6,7 @@ import torch
 
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
+from dlib_torch.methods.shared import noise
 from dlib_torch.methods.shared import optimizers
 from dlib_torch.methods.unsupervised import gaussian_encoder_model
 
@@ -20,6 +21,13 @@ class BaseVAE(gaussian_encoder_model.GaussianEncoderModel):
   """A VAE trained on reconstruction_loss + regularizer(kl_loss, ...)."""
   # The quantities train_step returns for logging (the original's logging hook).
   logged_scalars = ("loss", "reconstruction_loss", "elbo")
+  # What each optimizer of make_optimizers minimises: {name: (key of losses(), sign)}.
+  objectives = {"vae": ("loss", 1.)}
+  # Global steps an iteration counts for (the original's FactorVAE counts 2).
+  steps_per_iteration = 1
+  # The hyper-parameters (attributes) in which the models of a pack may differ; the
+  # methods that can be trained in packs (packed_training) declare theirs.
+  pack_hyperparameters = None
 
   def __init__(self):
     super().__init__()
@@ -68,14 +76,20 @@ class BaseVAE(gaussian_encoder_model.GaussianEncoderModel):
     return {"vae": (spec.build(self.parameters()), spec)}
 
   def train_step(self, features, global_step, optimizers_by_name, generator):
+    """Every optimizer steps on the gradient of its objective, all from one forward pass."""
     self.global_step = global_step
-    optimizer, spec = optimizers_by_name["vae"]
-    optimizers.set_learning_rate(optimizer, spec, global_step)
-    optimizer.zero_grad(set_to_none=True)
+    for optimizer, spec in optimizers_by_name.values():
+      optimizers.set_learning_rate(optimizer, spec, global_step)
+      optimizer.zero_grad(set_to_none=True)
     values = self.losses(features, generator)
-    values["loss"].backward()
-    optimizer.step()
-    return {k: values[k].detach() for k in self.logged_scalars}, 1
+    last = len(self.objectives) - 1
+    for i, (name, (key, sign)) in enumerate(self.objectives.items()):
+      parameters = [p for group in optimizers_by_name[name][0].param_groups
+                    for p in group["params"]]
+      (sign * values[key]).backward(inputs=parameters, retain_graph=i < last)
+    for optimizer, _ in optimizers_by_name.values():
+      optimizer.step()
+    return {k: values[k].detach() for k in self.logged_scalars}, self.steps_per_iteration
 
   def eval_losses(self, features, global_step, generator):
     self.global_step = global_step
@@ -85,6 +99,8 @@ class BaseVAE(gaussian_encoder_model.GaussianEncoderModel):
 @gin.configurable("vae")
 class BetaVAE(BaseVAE):
   """beta-VAE (Higgins et al. 2017): the KL term weighted by beta."""
+
+  pack_hyperparameters = ("beta",)
 
   def __init__(self, beta=gin.REQUIRED):
     super().__init__()
@@ -97,19 +113,22 @@ class BetaVAE(BaseVAE):
 
 def shuffle_codes(z, generator=None):
   """Permutes each latent column independently across the batch (q(z) -> prod_j q(z_j))."""
-  order = torch.argsort(
-      torch.rand(z.shape, generator=generator, device=z.device), dim=0)
+  order = torch.argsort(noise.uniform(z, generator, torch.float32), dim=0)
   return torch.gather(z, 0, order)
 
 
 def anneal(c_max, step, iteration_threshold):
-  """Capacity rising linearly from 0 to c_max over iteration_threshold steps."""
-  return min(c_max * 1., c_max * 1. * float(step) / iteration_threshold)
+  """Capacity rising linearly from 0 to c_max over iteration_threshold steps.
+
+  c_max may be a tensor (a pack's per-model values); step and the threshold are numbers.
+  """
+  return c_max * min(1., float(step) / iteration_threshold)
 
 
 @gin.configurable("annealed_vae")
 class AnnealedVAE(BaseVAE):
   """AnnealedVAE (Burgess et al. 2018): gamma * |KL - C(step)|, capacity C annealed."""
+  pack_hyperparameters = ("gamma", "c_max")
 
   def __init__(self, gamma=gin.REQUIRED, c_max=gin.REQUIRED,
                iteration_threshold=gin.REQUIRED):
@@ -158,6 +177,7 @@ def dip_regularizer(z_mean, z_logvar, lambda_od, lambda_d_factor, dip_type):
 @gin.configurable("dip_vae")
 class DIPVAE(BaseVAE):
   """DIP-VAE (Kumar et al. 2018): KL plus a penalty on Cov[mu] (i) or Cov[z] (ii)."""
+  pack_hyperparameters = ("lambda_od", "lambda_d_factor")
 
   def __init__(self, lambda_od=gin.REQUIRED, lambda_d_factor=gin.REQUIRED, dip_type="i"):
     super().__init__()
@@ -209,6 +229,7 @@ def total_correlation(z, z_mean, z_logvar):
 @gin.configurable("beta_tc_vae")
 class BetaTCVAE(BaseVAE):
   """beta-TCVAE (Chen et al. 2018), alpha = gamma = 1: KL + (beta - 1) * TC."""
+  pack_hyperparameters = ("beta",)
 
   def __init__(self, beta=gin.REQUIRED):
     super().__init__()
@@ -233,6 +254,10 @@ class FactorVAE(BaseVAE):
   """
 
   logged_scalars = ("loss", "reconstruction_loss")
+  # The VAE minimises its loss, the discriminator maximises its log-likelihood.
+  objectives = {"vae": ("loss", 1.), "discriminator": ("discriminator_loss", -1.)}
+  steps_per_iteration = 2
+  pack_hyperparameters = ("gamma",)
 
   def __init__(self, gamma=gin.REQUIRED):
     super().__init__()
@@ -277,19 +302,6 @@ class FactorVAE(BaseVAE):
         "discriminator": (discriminator_spec.build(self.discriminator.parameters()),
                           discriminator_spec),
     }
-
-  def train_step(self, features, global_step, optimizers_by_name, generator):
-    self.global_step = global_step
-    for optimizer, spec in optimizers_by_name.values():
-      optimizers.set_learning_rate(optimizer, spec, global_step)
-      optimizer.zero_grad(set_to_none=True)
-    values = self.losses(features, generator)
-    # The VAE minimises its loss, the discriminator maximises its log-likelihood.
-    values["loss"].backward(inputs=self.vae_parameters(), retain_graph=True)
-    (-values["discriminator_loss"]).backward(inputs=list(self.discriminator.parameters()))
-    for optimizer, _ in optimizers_by_name.values():
-      optimizer.step()
-    return {k: values[k].detach() for k in self.logged_scalars}, 2
 
   def eval_losses(self, features, global_step, generator):
     self.global_step = global_step
