@@ -114,6 +114,9 @@ def representation_function(path):
     with torch.inference_mode():
       return module(torch.as_tensor(np.asarray(x, dtype=np.float32))).numpy()
 
+  # Any batch size: dlib_torch's metrics hand it large chunks, as they do
+  # dlib_torch's own TorchScript representations (the original ignores this).
+  run.takes_any_batch_size = True
   return run
 
 

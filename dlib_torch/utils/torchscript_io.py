@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from dlib_torch.utils import atomic_io
+from dlib_torch.utils import batching
 from dlib_torch.utils import errors
 
 TORCHSCRIPT_DIR = "torchscript"
@@ -66,7 +67,8 @@ def numpy_function(module, batch_size=256, device="cpu"):
   """Wraps a TorchScript module as numpy in -> numpy float32 out, in batches.
 
   The module's outputs may be a tensor or a tuple of tensors; the function
-  returns an array or a tuple of arrays accordingly.
+  returns an array or a tuple of arrays accordingly. It takes any number of
+  observations at once (utils.batching), so the metrics hand it large chunks.
   """
 
   def run(x):
@@ -83,7 +85,7 @@ def numpy_function(module, batch_size=256, device="cpu"):
     stacked = tuple(np.concatenate(parts, axis=0) for parts in zip(*outputs))
     return stacked if len(stacked) > 1 else stacked[0]
 
-  return run
+  return batching.declare_any_batch_size(run)
 
 
 def load_gaussian_encoder(model_dir, device="cpu"):

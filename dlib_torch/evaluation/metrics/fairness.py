@@ -28,7 +28,8 @@ def compute_fairness(ground_truth_data,
 
   The draws from `random_state` are the original's: the training codes, then
   for each target i and sensitive j != i one sample of factors followed by one
-  rendering per value of j. The renderings are encoded in large chunks.
+  rendering per value of j. The renderings are encoded `batch_size` at a time
+  as in the original, or in large chunks by a function of any batch size.
 
   Args:
     ground_truth_data: GroundTruthData to sample from.
@@ -37,7 +38,7 @@ def compute_fairness(ground_truth_data,
     artifact_dir: unused.
     num_train: number of points to train the classifiers on.
     num_test_points_per_class: points rendered per value of a sensitive factor.
-    batch_size: number of points sampled at a time for training.
+    batch_size: number of points sampled (and encoded) at a time.
 
   Returns:
     Dict of every aggregation of the mean and maximum unfairness matrices,
@@ -66,8 +67,9 @@ def compute_fairness(ground_truth_data,
         yield ground_truth_data.sample_observations_from_factors(
             intervened_factors, random_state)
 
+  # The original encodes each intervened set batch_size observations at a time.
   codes = iter(utils.represent_batches(intervened_observations(),
-                                       representation_function))
+                                       representation_function, batch_size))
   mean_fairness = np.zeros((num_factors, num_factors), dtype=np.float64)
   max_fairness = np.zeros((num_factors, num_factors), dtype=np.float64)
   for i, j in pairs:

@@ -14,10 +14,12 @@ from sklearn import model_selection
 import threadpoolctl
 
 from dlib_torch.evaluation.metrics import presorted_boosting
+from dlib_torch.utils import batching
 
-# Observations are handed to the representation function in chunks of about
-# this many bytes rather than one sampling batch at a time: a model evaluates
-# a few large batches much faster than hundreds of batches of 16.
+# A representation function that takes any batch size (utils.batching) is
+# handed observations in chunks of about this many bytes rather than one
+# sampling batch at a time: a model evaluates a few large batches much faster
+# than hundreds of batches of 16. Other functions get the original's batches.
 _CHUNK_BYTES = 64 * 2**20
 
 # Below this many training points per factor, starting worker processes costs
@@ -49,24 +51,38 @@ def _apply_in_chunks(batches, batch_bytes, chunk_bytes, fn):
   return results
 
 
-def represent_batches(observation_batches, representation_function,
+def represent_batches(observation_batches, representation_function, batch_size=None,
                       chunk_bytes=_CHUNK_BYTES):
   """Applies a representation function to a stream of observation batches.
 
   The batches are consumed in order (so a generator that samples them draws
-  from its random state in the original order) and concatenated into chunks
-  of about `chunk_bytes` before the representation function sees them.
+  from its random state in the original order). A function that takes any
+  batch size (utils.batching) sees concatenations of consecutive batches of
+  about `chunk_bytes`; any other function is called as the original calls it:
+  on each batch, in pieces of at most `batch_size` observations if given.
 
   Args:
     observation_batches: iterable of observation arrays [n_b, ...].
     representation_function: maps observations [n, ...] to codes [n, d].
-    chunk_bytes: size of the chunks handed to `representation_function`.
+    batch_size: most observations per call of a plain function (None: a batch).
+    chunk_bytes: size of the chunks handed to a function of any batch size.
 
   Returns:
     List with the codes [n_b, d] of each batch, in order.
   """
+  if not batching.takes_any_batch_size(representation_function):
+    return [_represent_in_batches(np.asarray(batch), representation_function,
+                                  batch_size or max(1, len(batch)))
+            for batch in observation_batches]
   return _apply_in_chunks(observation_batches, lambda batch: np.asarray(batch).nbytes,
                           chunk_bytes, representation_function)
+
+
+def _represent_in_batches(observations, representation_function, batch_size):
+  """Codes [n, d] of observations [n, ...], `batch_size` at a time (the original's calls)."""
+  codes = [representation_function(observations[start:start + batch_size])
+           for start in range(0, len(observations), batch_size)]
+  return codes[0] if len(codes) == 1 else np.vstack(codes)
 
 
 def represent_factor_batches(factor_batches, ground_truth_data, representation_function,
@@ -74,27 +90,30 @@ def represent_factor_batches(factor_batches, ground_truth_data, representation_f
   """Codes of the observations of a stream of factor batches, in order.
 
   Each batch's observations are rendered after its factors are drawn, as
-  `ground_truth_data.sample` does. Where rendering draws nothing from
-  `random_state` (`observations_draw_random` False), the batches of a whole
-  chunk are rendered in one call instead: the same draws and observations,
-  without a render call and a copy per small batch.
+  `ground_truth_data.sample` does. For a representation function of any
+  batch size, where rendering draws nothing from `random_state`
+  (`observations_draw_random` False), the batches of a whole chunk are
+  rendered in one call instead: the same draws and observations, without a
+  render call and a copy per small batch.
 
   Args:
     factor_batches: iterable of factor arrays [n_b, num_factors]; drawing
       them may use `random_state`.
     ground_truth_data: GroundTruthData that renders them.
-    representation_function: maps observations [n, ...] to codes [n, d].
+    representation_function: maps observations [n, ...] to codes [n, d]; a
+      plain function is called once per batch, as in the original.
     random_state: np.random.RandomState the rendering draws from.
-    chunk_bytes: size of the observation chunks the representation sees.
+    chunk_bytes: size of the observation chunks a function of any batch size sees.
 
   Returns:
     List with the codes [n_b, d] of each batch.
   """
   # Data sets that do not say (duck-typed ones) are rendered batch by batch.
-  if getattr(ground_truth_data, "observations_draw_random", True):
+  if (getattr(ground_truth_data, "observations_draw_random", True) or
+      not batching.takes_any_batch_size(representation_function)):
     return represent_batches(
         (ground_truth_data.sample_observations_from_factors(factors, random_state)
-         for factors in factor_batches), representation_function, chunk_bytes)
+         for factors in factor_batches), representation_function, chunk_bytes=chunk_bytes)
   # float32 observations: the size the representation function is fed.
   row_bytes = 4 * int(np.prod(ground_truth_data.observation_shape))
   return _apply_in_chunks(
@@ -108,8 +127,8 @@ def generate_batch_factor_code(ground_truth_data, representation_function,
   """Samples points and their codes, `batch_size` points per sampling call.
 
   Factors and observations are drawn batch by batch as in the original (so the
-  draws from `random_state` are identical); only the representation function
-  is called on larger chunks.
+  draws from `random_state` are identical); only a representation function of
+  any batch size (utils.batching) is called on larger chunks.
 
   Args:
     ground_truth_data: GroundTruthData to sample from.
@@ -159,14 +178,15 @@ def split_train_test(observations, train_percentage):
 def obtain_representation(observations, representation_function, batch_size):
   """Codes [d, num_points] of fixed observations [num_points, ...].
 
-  `batch_size` is kept for the original's signature; the representation
-  function gets chunks of about `_CHUNK_BYTES` instead (same codes, faster).
+  A plain representation function is called on `batch_size` observations at a
+  time, as in the original; one of any batch size (utils.batching) on chunks
+  of about `_CHUNK_BYTES` (the same codes, faster).
   """
-  del batch_size
+  if not batching.takes_any_batch_size(representation_function):
+    return np.transpose(_represent_in_batches(observations, representation_function,
+                                              batch_size))
   rows = max(1, _CHUNK_BYTES // max(1, observations[:1].nbytes))
-  codes = [representation_function(observations[start:start + rows])
-           for start in range(0, len(observations), rows)]
-  return np.transpose(np.concatenate(codes))
+  return np.transpose(_represent_in_batches(observations, representation_function, rows))
 
 
 def _label_codes(labels):

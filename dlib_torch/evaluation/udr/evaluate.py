@@ -18,6 +18,7 @@ from dlib_torch import gin_registry
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.evaluation import evaluate as single_model_evaluate  # pylint: disable=unused-import
 from dlib_torch.utils import atomic_io
+from dlib_torch.utils import batching
 from dlib_torch.utils import devices
 from dlib_torch.utils import errors
 from dlib_torch.utils import pipeline_step
@@ -91,11 +92,15 @@ def _evaluation_section():
 
 
 def _mean_and_kl_function(gaussian_encoder):
-  """observations -> (means [n, L], mean KL to N(0, I) per latent over the batch [L])."""
+  """observations -> (means [n, L], mean KL to N(0, I) per latent over the batch [L]).
+
+  It takes any batch size (utils.batching): the UDR weights the KL of a chunk
+  of k batches by k.
+  """
 
   def representation_function(x):
     mean, logvar = gaussian_encoder(x)
     kl = np.mean(0.5 * (np.square(mean) + np.exp(logvar) - logvar - 1), axis=0)
     return mean, kl
 
-  return representation_function
+  return batching.declare_any_batch_size(representation_function)

@@ -8,6 +8,7 @@ from sklearn import metrics as sk_metrics
 from dlib_torch.data.ground_truth import dummy_data
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.evaluation.metrics import utils
+from dlib_torch.utils import batching
 
 
 def _sample_in_original_order(data, rep_fn, num_points, seed, batch_size):
@@ -23,7 +24,11 @@ def _sample_in_original_order(data, rep_fn, num_points, seed, batch_size):
 
 class TestGenerateBatchFactorCode:
 
-  def test_same_draws_and_codes_as_one_batch_at_a_time(self):
+  @pytest.mark.parametrize("any_batch_size, expected_calls", [
+      (False, [16, 16, 16, 2]),  # The original's batches.
+      (True, [50]),  # One chunk instead of four batches.
+  ])
+  def test_same_draws_and_codes_as_one_batch_at_a_time(self, any_batch_size, expected_calls):
     data = dummy_data.DummyData()  # Rendering draws from the random state.
     calls = []
 
@@ -34,6 +39,8 @@ class TestGenerateBatchFactorCode:
     expected_codes, expected_factors, expected_rs = _sample_in_original_order(
         data, rep_fn, 50, 3, 16)
     calls.clear()
+    if any_batch_size:
+      batching.declare_any_batch_size(rep_fn)
     rs = np.random.RandomState(3)
     codes, factors = utils.generate_batch_factor_code(data, rep_fn, 50, rs, 16)
     np.testing.assert_array_equal(codes, expected_codes)
@@ -41,12 +48,13 @@ class TestGenerateBatchFactorCode:
     assert codes.dtype == np.float32 and codes.shape == (1, 50)
     assert factors.shape == (10, 50)
     assert rs.randint(1000) == expected_rs.randint(1000)
-    assert calls == [50]  # One chunk instead of four batches.
+    assert calls == expected_calls
 
   def test_chunks_follow_memory_size(self):
     batches = [np.full((3, 2), i, dtype=np.float64) for i in range(5)]
     calls = []
 
+    @batching.declare_any_batch_size
     def rep_fn(x):
       calls.append(len(x))
       return x[:, :1] * 2
@@ -56,12 +64,30 @@ class TestGenerateBatchFactorCode:
     for i, c in enumerate(codes):
       np.testing.assert_array_equal(c, np.full((3, 1), 2. * i))
 
+  def test_a_plain_function_gets_each_batch_in_pieces_of_batch_size(self):
+    batches = [np.full((5, 2), i, dtype=np.float64) for i in range(3)]
+    calls = []
+
+    def rep_fn(x):
+      calls.append(len(x))
+      return x[:, :1] * 2
+
+    codes = utils.represent_batches(iter(batches), rep_fn, 2, chunk_bytes=96)
+    assert calls == [2, 2, 1] * 3
+    for i, c in enumerate(codes):
+      np.testing.assert_array_equal(c, np.full((5, 1), 2. * i))
+    calls.clear()
+    utils.represent_batches(iter(batches), rep_fn)
+    assert calls == [5, 5, 5]
+
 
 class TestRepresentFactorBatches:
-  """Observations rendered per chunk where rendering draws nothing, else per batch."""
+  """Observations rendered per chunk where rendering draws nothing and the function
+  takes any batch size, else per batch."""
 
+  @pytest.mark.parametrize("any_batch_size", [False, True])
   @pytest.mark.parametrize("name", ["procedural_dsprites", "procedural_noisy_dsprites"])
-  def test_same_draws_and_codes_as_rendering_each_batch(self, name):
+  def test_same_draws_and_codes_as_rendering_each_batch(self, name, any_batch_size):
     data = named_data.get_named_ground_truth_data(name)
     calls = []
 
@@ -77,6 +103,9 @@ class TestRepresentFactorBatches:
     expected = [rep_fn(data.sample_observations_from_factors(f, rs))
                 for f in factor_batches(rs)]
     expected_next = rs.randint(1000)
+    if any_batch_size:
+      batching.declare_any_batch_size(rep_fn)
+    calls.clear()
     renders = []
     render = data.sample_observations_from_factors
     data.sample_observations_from_factors = lambda f, rs: renders.append(len(f)) or render(f, rs)
@@ -86,15 +115,31 @@ class TestRepresentFactorBatches:
     for code, expected_code in zip(codes, expected):
       np.testing.assert_array_equal(code, expected_code)
     assert len(codes) == 4 and rs.randint(1000) == expected_next
-    # Noise draws from the random state: each batch is rendered after its
-    # factors; otherwise a chunk (12 float32 images here) at a time.
-    assert renders == ([5, 7, 5, 3] if data.observations_draw_random else [12, 8])
+    # Noise draws from the random state, and a plain function is called per
+    # batch: each batch is rendered after its factors; otherwise a chunk (12
+    # float32 images here) at a time.
+    chunked = any_batch_size and not data.observations_draw_random
+    assert renders == ([12, 8] if chunked else [5, 7, 5, 3])
+    if not any_batch_size:
+      assert calls == [5, 7, 5, 3]
+    elif chunked:
+      assert calls == [12, 8]
 
 
-def test_obtain_representation():
+@pytest.mark.parametrize("any_batch_size, expected_calls", [(False, [3, 3, 3, 1]),
+                                                            (True, [10])])
+def test_obtain_representation(any_batch_size, expected_calls):
   obs = np.arange(20.).reshape(10, 2)
-  np.testing.assert_array_equal(
-      utils.obtain_representation(obs, lambda x: x[:, ::-1], 3), obs[:, ::-1].T)
+  calls = []
+
+  def rep_fn(x):
+    calls.append(len(x))
+    return x[:, ::-1]
+
+  if any_batch_size:
+    batching.declare_any_batch_size(rep_fn)
+  np.testing.assert_array_equal(utils.obtain_representation(obs, rep_fn, 3), obs[:, ::-1].T)
+  assert calls == expected_calls
 
 
 def test_split_train_test():

@@ -5,6 +5,7 @@ import scipy.stats
 
 from dlib_torch.data.ground_truth import dummy_data
 from dlib_torch.evaluation.udr.metrics import udr
+from dlib_torch.utils import batching
 
 
 def test_relative_strength_disentanglement():
@@ -99,8 +100,9 @@ def test_num_data_points_must_be_a_multiple_of_batch_size():
 def test_chunked_encoding_draws_as_batch_by_batch(monkeypatch):
   data = dummy_data.DummyData()
   seen = []
-  fn = lambda x: (seen.append(x.copy()) or np.reshape(x, (len(x), -1))[:, :2],
-                  np.full(2, float(len(seen))))
+  fn = batching.declare_any_batch_size(
+      lambda x: (seen.append(x.copy()) or np.reshape(x, (len(x), -1))[:, :2],
+                 np.full(2, float(len(seen)))))
   monkeypatch.setattr(udr, "_CHUNK_BYTES", 3 * 10 * 64 * 64 * 8)
   means, kl = udr._generate_representation_dataset(data, [fn], 10, 100,
                                                     np.random.RandomState(0))
@@ -111,3 +113,41 @@ def test_chunked_encoding_draws_as_batch_by_batch(monkeypatch):
   # Chunk k reports KL k and holds 3, 3, 3 and 1 batches.
   np.testing.assert_allclose(kl[0], (3 * 1 + 3 * 2 + 3 * 3 + 4) / 10.)
   assert means[0].shape == (100, 2)
+
+
+def test_plain_functions_get_the_original_batches_in_the_original_order():
+  calls = []
+
+  def make(name, any_batch_size):
+    def fn(x):
+      calls.append((name, len(x)))
+      return np.reshape(x, (len(x), -1))[:, :2], np.ones(2)
+    return batching.declare_any_batch_size(fn) if any_batch_size else fn
+
+  udr._generate_representation_dataset(dummy_data.DummyData(), [make("a", False), make("b", True)],
+                                       10, 30, np.random.RandomState(0))
+  assert calls == [("a", 10), ("b", 10)] * 3
+
+
+@pytest.mark.parametrize("correlation_matrix", ["lasso", "spearman"])
+def test_the_originals_udr_test_functions_of_batch_size_rows(correlation_matrix):
+  # The original's own test: its functions reshape their input to (batch_size, -1),
+  # which only works when called with exactly batch_size observations.
+  num_factors, batch_size = 10, 10
+  rs = np.random.RandomState(0)
+  permutation = rs.permutation(num_factors)
+  sign_inverse = rs.choice(num_factors, num_factors // 2)
+
+  def rep_fn1(data):
+    return np.reshape(data, (batch_size, -1))[:, :num_factors], np.ones(num_factors)
+
+  def rep_fn2(data):
+    raw_representation = np.reshape(data, (batch_size, -1))[:, :num_factors]
+    perm_rep = raw_representation[:, permutation]
+    perm_rep[:, sign_inverse] = -1.0 * perm_rep[:, sign_inverse]
+    return perm_rep, np.ones(num_factors)
+
+  scores = udr.compute_udr_sklearn(dummy_data.DummyData(), [rep_fn1, rep_fn2],
+                                   np.random.RandomState(0), batch_size, 1000,
+                                   correlation_matrix=correlation_matrix)
+  assert all(0.8 <= s <= 1. for s in scores["model_scores"])

@@ -15,8 +15,11 @@ import scipy.stats
 from sklearn import linear_model
 from sklearn import preprocessing
 
-# Observations are sampled batch by batch but encoded in chunks of whole
-# batches of about this many bytes: the models run much faster on large inputs.
+from dlib_torch.utils import batching
+
+# Observations are sampled batch by batch; representation functions that take
+# any batch size (utils.batching) encode chunks of whole batches of about this
+# many bytes: the models run much faster on large inputs.
 _CHUNK_BYTES = 64 * 2**20
 # Latents with a mean KL at or below this are zeroed, whatever
 # kl_filter_threshold is (hard-coded in the original).
@@ -75,10 +78,12 @@ def _generate_representation_dataset(ground_truth_data,
                                      num_data_points, random_state):
   """Encodes the same sampled observations with every model.
 
-  `batch_size` observations are sampled at a time, as the original, and
-  whole batches are encoded together. Each representation function maps
-  observations to (means [n, L], mean KL per latent [L]); the KL of a chunk
-  of k batches counts k times in the mean over batches.
+  `batch_size` observations are sampled at a time, as the original. Each
+  representation function maps observations to (means [n, L], mean KL per
+  latent [L]). As in the original, every function is called on each batch in
+  turn, unless all of them take any batch size (utils.batching): then whole
+  batches are encoded together, and the KL of a chunk of k batches counts k
+  times in the mean over batches.
 
   Returns:
     List of the means [num_data_points, L_m] and list of the mean KL per
@@ -87,16 +92,17 @@ def _generate_representation_dataset(ground_truth_data,
   if num_data_points % batch_size != 0:
     raise ValueError("num_data_points must be a multiple of batch_size")
   num_batches = num_data_points // batch_size
+  chunked = all(batching.takes_any_batch_size(fn) for fn in representation_functions)
   means = [[] for _ in representation_functions]
   kl_sums = [0. for _ in representation_functions]
   batch = 0
   while batch < num_batches:
     observations = [ground_truth_data.sample_observations(batch_size, random_state)]
-    batches_per_chunk = max(1, _CHUNK_BYTES // max(1, observations[0].nbytes))
+    batches_per_chunk = max(1, _CHUNK_BYTES // max(1, observations[0].nbytes)) if chunked else 1
     while len(observations) < min(batches_per_chunk, num_batches - batch):
       observations.append(
           ground_truth_data.sample_observations(batch_size, random_state))
-    chunk = np.concatenate(observations)
+    chunk = observations[0] if len(observations) == 1 else np.concatenate(observations)
     for j, fn in enumerate(representation_functions):
       mean, kl = fn(chunk)
       means[j].append(np.asarray(mean))
