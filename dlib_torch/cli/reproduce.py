@@ -33,6 +33,12 @@ flags.DEFINE_list("metrics", None, "Evaluate only these metric configs (comma-se
 flags.DEFINE_string("model_nums", None, "Several models, e.g. 0-99,120, each run as its own "
                     "job by --launcher (models already finished are skipped); "
                     "--output_directory must then contain {model_num}.")
+flags.DEFINE_integer("pack", 1, "With --model_nums: train up to this many models in one job "
+                     "as one batched computation per step, where they differ only in seed and "
+                     "their method's hyper-parameters (same architecture, data set and "
+                     "method); their other stages then run model by model.")
+flags.DEFINE_list("packed_models", None, "The models of one pack job (what --pack launches): "
+                  "trained as one pack, into --output_directory with {model_num}.")
 flags.DEFINE_boolean("only_report", False, "With --model_nums: only print which of the models "
                      "are not finished.")
 flags.DEFINE_enum("launcher", "local", ["local", "slurm"], "How --model_nums runs: local "
@@ -54,6 +60,9 @@ def main(unused_argv):
   study = studies.get_study(FLAGS.study)
   if FLAGS.model_nums is not None:
     launch_models(study)
+    return
+  if FLAGS.packed_models is not None:
+    run_pack(study)
     return
   if FLAGS.model_dir is None:
     study.print_model_config(FLAGS.model_num)
@@ -88,8 +97,8 @@ def launch_models(study):
   if "{model_num}" not in pattern:
     raise errors.UserError("With --model_nums, --output_directory must contain {{model_num}} "
                            "(got {}).".format(pattern))
-  if FLAGS.jobs_per_device < 1:
-    raise errors.UserError("--jobs_per_device must be at least 1.")
+  if FLAGS.jobs_per_device < 1 or FLAGS.pack < 1:
+    raise errors.UserError("--jobs_per_device and --pack must be at least 1.")
   model_nums = launch.parse_model_nums(FLAGS.model_nums)
   for model_num in (model_nums[0], model_nums[-1]):
     study.get_model_config(model_num)  # A UserError for numbers outside the study.
@@ -105,7 +114,15 @@ def launch_models(study):
                ["--gin_bindings=" + binding for binding in FLAGS.gin_bindings] +
                (["--overwrite"] if FLAGS.overwrite else []) +
                (["--metrics=" + ",".join(FLAGS.metrics)] if FLAGS.metrics else []))
-  commands = {n: launch.job_command(n, outputs[n], passed_on) for n in todo}
+  commands = {}  # Keyed by the first model of each job.
+  for pack in study_model.pack_groups(study, todo, FLAGS.pack, FLAGS.gin_bindings):
+    commands[pack[0]] = (launch.job_command(pack[0], outputs[pack[0]], passed_on)
+                         if len(pack) == 1 else
+                         launch.pack_job_command(pack, pattern.replace("{study}", FLAGS.study),
+                                                 passed_on))
+  if FLAGS.pack > 1:
+    print("{} jobs for {} models (packs of up to {}).".format(len(commands), len(todo),
+                                                               FLAGS.pack))
   log_directory = FLAGS.log_directory or pattern.format(model_num="logs", study=FLAGS.study)
   if FLAGS.launcher == "slurm":
     jobs = launch.submit_slurm(
@@ -124,6 +141,23 @@ def launch_models(study):
         _ranges(failed), log_directory))
     sys.exit(1)
   print("All {} models finished.".format(len(model_nums)))
+
+
+def run_pack(study):
+  """--packed_models: one pack job (dreproduce --model_nums --pack=K starts these)."""
+  pattern = FLAGS.output_directory or ""
+  if "{model_num}" not in pattern:
+    raise errors.UserError("--packed_models needs --output_directory with {model_num}.")
+  model_nums = [launch.parse_model_nums(n)[0] for n in FLAGS.packed_models]
+  outputs = {n: pattern.format(model_num=n, study=FLAGS.study) for n in model_nums}
+  diverged = study_model.reproduce_pack(study, model_nums, outputs, FLAGS.gin_bindings,
+                                        FLAGS.overwrite, common.runtime_from_flags(),
+                                        FLAGS.metrics)
+  for model_num, error in sorted(diverged.items()):
+    sys.stderr.write("Error: model {}: {}\n".format(model_num, error))
+  if diverged:
+    sys.exit(1)
+  logging.info("Done: models %s", _ranges(model_nums))
 
 
 def _ranges(numbers):

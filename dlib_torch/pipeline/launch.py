@@ -41,6 +41,13 @@ def job_command(model_num, output_directory, flags):
           "--output_directory=" + output_directory] + list(flags)
 
 
+def pack_job_command(model_nums, output_pattern, flags):
+  """The dreproduce command line that trains models as one pack, then runs their stages."""
+  return [sys.executable, "-m", "dlib_torch.cli.reproduce",
+          "--packed_models=" + ",".join(str(n) for n in model_nums),
+          "--output_directory=" + output_pattern] + list(flags)
+
+
 def local_devices(device):
   """The devices the local launcher fills: every visible GPU for auto or cuda, else `device`."""
   if device in ("auto", "cuda") and torch.cuda.is_available():

@@ -42,14 +42,14 @@ def check_configs(model_config=None, post_steps=(), eval_steps=(), validation_st
   model_config: (config file, bindings) of training, or None.
   """
   if model_config is not None:
-    gin_registry.check_config("train", [model_config[0]], _training_bindings(*model_config))
+    gin_registry.check_config("train", [model_config[0]], training_bindings(*model_config))
   for step_name, steps in (("postprocess", post_steps), ("evaluation", eval_steps),
                            ("validation", validation_steps)):
     for step in steps:
       gin_registry.check_config(step_name, [step.config_file], step.bindings())
 
 
-def _training_bindings(config_file, bindings):
+def training_bindings(config_file, bindings):
   return ["model.name = '{}'".format(plan.config_name(config_file))] + list(bindings)
 
 
@@ -58,7 +58,7 @@ def run_training(train_with_gin, model_dir, config_file, bindings, overwrite, ru
   if _needed(model_dir, "train", overwrite):
     logging.info("Training model into %s.", model_dir)
     train_with_gin(model_dir, overwrite, [config_file],
-                   _training_bindings(config_file, bindings), runtime=runtime)
+                   training_bindings(config_file, bindings), runtime=runtime)
 
 
 def run_visualization(model_dir, output_directory, overwrite):

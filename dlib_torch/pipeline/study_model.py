@@ -7,6 +7,7 @@ others run.
 import os
 
 from dlib_torch.config import plan
+from dlib_torch.methods.unsupervised import packed_training
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.pipeline import stages
 from dlib_torch.utils import errors
@@ -62,3 +63,63 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
   stages.run_visualization(model_dir, output_directory, overwrite)
   stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite)
   stages.run_evaluation(output_directory, eval_steps, overwrite)
+
+
+def _model_config(study, model_num, gin_bindings):
+  """(model config file, training bindings) of a model of the study."""
+  model_bindings, model_config_file = study.get_model_config(model_num)
+  return (model_config_file, ["model.model_num = {}".format(model_num)] +
+          list(model_bindings) + list(gin_bindings))
+
+
+def pack_groups(study, model_nums, pack_size, gin_bindings=()):
+  """The models in lists of at most pack_size that can be trained as one pack, in order.
+
+  Models pack when their training configurations differ only in the
+  per-model bindings and the hyper-parameters their method lets packs vary
+  (packed_training); a method that does not pack gets a list per model.
+  """
+  if pack_size == 1:
+    return [[model_num] for model_num in model_nums]
+  groups = {}
+  for model_num in model_nums:
+    config_file, bindings = _model_config(study, model_num, gin_bindings)
+    key = packed_training.pack_key([config_file],
+                                   stages.training_bindings(config_file, bindings))
+    groups.setdefault(key, []).append(model_num)
+  packs = []
+  for key, members in groups.items():
+    size = pack_size if key is not None else 1
+    packs += [members[i:i + size] for i in range(0, len(members), size)]
+  return sorted(packs)
+
+
+def reproduce_pack(study, model_nums, output_directories, gin_bindings=(), overwrite=False,
+                   runtime=None, metric_names=None):
+  """Trains the models as one pack, then runs their other stages model by model.
+
+  Args:
+    study, gin_bindings, overwrite, runtime, metric_names: as reproduce_model's.
+    model_nums: models that pack_groups put in one pack.
+    output_directories: {model_num: its output folder}.
+
+  Returns:
+    {model_num: train.TrainingDiverged} of the models whose training diverged; their
+    other stages are not run.
+  """
+  post_steps, eval_steps = study_plan(study, metric_names)
+  configs = {n: _model_config(study, n, gin_bindings) for n in model_nums}
+  for n in model_nums:
+    stages.check_configs(configs[n], post_steps if n == model_nums[0] else (),
+                         eval_steps if n == model_nums[0] else ())
+  model_dirs = {n: os.path.join(output_directories[n], "model") for n in model_nums}
+  members = [(model_dirs[n], [configs[n][0]], stages.training_bindings(*configs[n]))
+             for n in model_nums
+             if overwrite or not stages.stage_complete(model_dirs[n], "train")]
+  failed = packed_training.train_pack(members, runtime, overwrite) if members else {}
+  diverged = {n: failed[model_dirs[n]] for n in model_nums if model_dirs[n] in failed}
+  for n in model_nums:
+    if n not in diverged:
+      reproduce_model(study, n, output_directories[n], model_dirs[n], gin_bindings, overwrite,
+                      runtime, metric_names)
+  return diverged

@@ -41,6 +41,12 @@ class Runtime:
   log_every_steps: int = 100
   # Called after each iteration with the global step (tests use it to stop a run).
   after_step: Optional[Callable[[int], None]] = None
+  # Given, the prepared run is handed to it instead of trained here: packed training
+  # (packed_training) trains the runs of a pack together.
+  hand_over: Optional[Callable[["TrainingSession"], None]] = None
+  # How a pack steps its models: "batched" (one vmapped computation), "sequential"
+  # (each model's own step in turn) or "auto" (see packed_training.step_mode).
+  pack_step: str = "auto"
 
 
 class TrainingDiverged(errors.UserError):
@@ -102,17 +108,28 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
     model = model()
   inputs = model.training_inputs(dataset, random_seed, eval_steps, **protocol_params)
   prepare_model_dir(model_dir, overwrite)
-  session = _Session(model_dir, model, inputs, dataset, device, runtime)
-  session.run(training_steps, batch_size)
-  session.finish(batch_size)
+  session = TrainingSession(model_dir, model, inputs, dataset, device, runtime,
+                            training_steps, batch_size)
+  if runtime.hand_over is not None:
+    runtime.hand_over(session)
+    return
+  session.run()
+  session.finish()
 
 
-class _Session:
-  """One training run of a model folder: its state, checkpoints, loop and results."""
+class TrainingSession:
+  """One training run of a model folder: its state, checkpoints, bookkeeping and results.
 
-  def __init__(self, model_dir, model, inputs, dataset, device, runtime):
+  A solo run calls run() then finish(); packed training drives open(),
+  next_features(), record() and close() of several sessions itself, with one
+  batched step for all, so their folders are written as solo runs write them.
+  """
+
+  def __init__(self, model_dir, model, inputs, dataset, device, runtime, training_steps,
+               batch_size):
     self.model_dir, self.model, self.inputs = model_dir, model, inputs
     self.dataset, self.device, self.runtime = dataset, device, runtime
+    self.training_steps, self.batch_size = training_steps, batch_size
     self.config_text = gin.config_str()
     torch.manual_seed(inputs.torch_seed)
     model.build(dataset.observation_shape)
@@ -141,74 +158,94 @@ class _Session:
     logging.info("Resuming training at step %d.", self.global_step)
     return True
 
+  @property
+  def done(self):
+    return self.global_step >= self.training_steps
+
   def _elapsed(self):
     return self.elapsed_before + time.time() - self.start
 
-  def _save_checkpoint(self, stream_state):
+  def _save_checkpoint(self):
+    if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+      raise TrainingDiverged(
+          "Training diverged at step {}: the weights are not finite; the last good "
+          "checkpoint is kept in {}.".format(self.global_step,
+                                             checkpoint.checkpoint_path(self.model_dir)))
     checkpoint.save(self.model_dir, {
         "config": self.config_text,
         "global_step": self.global_step,
-        "model": self.model.state_dict(),
+        # Copies: a packed run's weights are views into the pack's stacked tensors.
+        "model": {k: v.clone() for k, v in self.model.state_dict().items()},
         "optimizers": {k: o.state_dict() for k, (o, _) in self.optimizers.items()},
         "generator": self.generator.get_state(),
-        "stream": stream_state,
+        "stream": self._stream_state,
         "elapsed_time": self._elapsed(),
     })
 
-  def run(self, training_steps, batch_size):
-    """Trains up to training_steps, checkpointing as the Runtime says."""
-    runtime, model = self.runtime, self.model
-    model.train()
-    prefetcher = training_stream.Prefetcher(self.inputs.stream, batch_size)
-    progress = _Progress(training_steps, self.global_step)
+  def open(self, label=""):
+    """Starts the data stream, the progress report and the summaries."""
+    self.model.train()
+    self._prefetcher = training_stream.Prefetcher(self.inputs.stream, self.batch_size)
+    self._progress = _Progress(self.training_steps, self.global_step, label)
     self.summary_log = summaries.Summaries(
         os.path.dirname(checkpoint.checkpoint_path(self.model_dir)),
         resumed_step=self.global_step if self.resumed else None)
-    last_save_step, last_save_time = self.global_step, time.time()
-    try:
-      while self.global_step < training_steps:
-        batch, stream_state = prefetcher.next()
-        values, steps = self._step(_to_device(batch, self.device))
-        self.global_step += steps
-        # Whether the iteration passed a multiple of log_every_steps (FactorVAE counts 2).
-        log_now = (self.global_step // runtime.log_every_steps !=
-                   (self.global_step - steps) // runtime.log_every_steps)
-        progress.update(self.global_step, values, log_now)
-        if log_now:
-          self.summary_log.add_scalars(self.global_step, values)
-        if (self.global_step - last_save_step >= runtime.checkpoint_every_steps or
-            time.time() - last_save_time >= runtime.checkpoint_every_secs or
-            self.global_step >= training_steps):
-          self._save_checkpoint(stream_state)
-          last_save_step, last_save_time = self.global_step, time.time()
-        if runtime.after_step is not None:
-          runtime.after_step(self.global_step)
-    finally:
-      prefetcher.close()
-      progress.close()
-      self.summary_log.close()
+    self._last_save = (self.global_step, time.time())
 
-  def _step(self, features):
-    """One iteration: its scalars as floats and how many global steps it counts for."""
-    with devices.autocast(self.device, self.runtime.precision):
-      scalars, steps = self.model.train_step(features, self.global_step, self.optimizers,
-                                             self.generator)
-    values = {k: float(v) for k, v in scalars.items()}
+  def next_features(self):
+    """The next training batch, on the device."""
+    batch, self._stream_state = self._prefetcher.next()
+    return _to_device(batch, self.device)
+
+  def record(self, values, steps):
+    """Books an iteration's scalars (floats): log, summaries, checkpoint, step count."""
     if not all(np.isfinite(v) for v in values.values()):
       raise TrainingDiverged(
           "Training diverged at step {} ({}); the last good checkpoint is kept in {}.".format(
               self.global_step, ", ".join("{}={}".format(k, v) for k, v in values.items()),
               checkpoint.checkpoint_path(self.model_dir)))
-    return values, steps
+    runtime = self.runtime
+    self.global_step += steps
+    # Whether the iteration passed a multiple of log_every_steps (FactorVAE counts 2).
+    log_now = (self.global_step // runtime.log_every_steps !=
+               (self.global_step - steps) // runtime.log_every_steps)
+    self._progress.update(self.global_step, values, log_now)
+    if log_now:
+      self.summary_log.add_scalars(self.global_step, values)
+    last_step, last_time = self._last_save
+    if (self.global_step - last_step >= runtime.checkpoint_every_steps or
+        time.time() - last_time >= runtime.checkpoint_every_secs or self.done):
+      self._save_checkpoint()
+      self._last_save = (self.global_step, time.time())
+    if runtime.after_step is not None:
+      runtime.after_step(self.global_step)
 
-  def finish(self, batch_size):
+  def close(self):
+    self._prefetcher.close()
+    self._progress.close()
+    self.summary_log.close()
+
+  def run(self):
+    """Trains up to training_steps, checkpointing as the Runtime says."""
+    self.open()
+    try:
+      while not self.done:
+        features = self.next_features()
+        with devices.autocast(self.device, self.runtime.precision):
+          scalars, steps = self.model.train_step(features, self.global_step, self.optimizers,
+                                                 self.generator)
+        self.record({k: float(v) for k, v in scalars.items()}, steps)
+    finally:
+      self.close()
+
+  def finish(self):
     """Exports the networks, evaluates, and writes the results folder."""
     export_model(self.model, self.model_dir, self.dataset, self.global_step)
-    eval_results = evaluate_losses(self.model, self.inputs.eval_stream, batch_size,
+    eval_results = evaluate_losses(self.model, self.inputs.eval_stream, self.batch_size,
                                    self.inputs.eval_steps, self.global_step, self.generator,
                                    self.device, self.runtime.precision)
     self.summary_log.add_scalars(self.global_step, {k: v for k, v in eval_results.items()
-                                                  if k != "global_step"}, "eval")
+                                                    if k != "global_step"}, "eval")
     self.summary_log.close()
     eval_results["elapsed_time"] = self._elapsed()
     eval_results["device"] = str(self.device)
@@ -272,12 +309,13 @@ def evaluate_losses(model, stream, batch_size, eval_steps, global_step,
 class _Progress:
   """A progress bar on a terminal, log lines every log_every steps otherwise."""
 
-  def __init__(self, total, initial):
+  def __init__(self, total, initial, label=""):
     self._bar = None
+    self._prefix = label + ": " if label else ""
     if sys.stderr.isatty():
       try:
         import tqdm  # pylint: disable=g-import-not-at-top
-        self._bar = tqdm.tqdm(total=total, initial=initial, unit="step")
+        self._bar = tqdm.tqdm(total=total, initial=initial, unit="step", desc=label or None)
       except ImportError:
         pass
     self._last = initial
@@ -288,7 +326,7 @@ class _Progress:
       self._bar.update(step - self._last)
       self._bar.set_postfix({k: "{:.4g}".format(v) for k, v in values.items()}, refresh=False)
     elif log_line:
-      logging.info("step %d: %s", step,
+      logging.info("%sstep %d: %s", self._prefix, step,
                    ", ".join("{} = {:.6g}".format(k, v) for k, v in values.items()))
     self._last = step
 

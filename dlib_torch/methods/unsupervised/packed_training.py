@@ -1,0 +1,289 @@
+"""Packed training: K models of one method and architecture trained in one batched step.
+
+The models of a study that share their architecture, data set and method
+family and differ only in seed and the method's hyper-parameters (beta,
+gamma, c_max, lambda, ...) are trained together: torch.func.vmap maps one
+model's loss over the K models' stacked weights, so each layer runs as one
+batched call (vmap turns a convolution with per-model weights into one
+grouped convolution) and the GPU gets K times the work per kernel. vmap was
+chosen over hand-written grouped layers because it packs every architecture
+and method unchanged, with each model's own loss code.
+
+That batched step is chosen on GPUs. On a CPU the models of a pack step one
+after another through the solo step instead (step_mode): measured here
+(benchmarks/study_throughput.py), vmap's grouped convolutions and batched
+matrix products run no faster than the same work model by model on the CPU's
+cores, and the solo step's numbers are then the pack's to the last bit (vmap's
+kernels sum in another order: about 1e-7 relative per step, which training
+can amplify). Either way the choice depends on the device only, never on a
+timing, so a result depends only on its configuration and seed.
+
+Each model keeps everything a solo run has: its data stream, its torch
+generator (noise through methods.shared.noise), its optimizers (stepped on
+its own rows of the pack's gradients), its hyper-parameters and its model
+folder, checkpointed as a solo run checkpoints it. When the pack has trained,
+each model is finished by the solo code path (training resumes at its last
+step: export, evaluation, results), so its folder is a solo run's. A model
+whose loss turns non-finite stops with its own error and keeps its last good
+checkpoint; the others go on.
+"""
+import copy
+import dataclasses
+import os
+import re
+
+from absl import logging
+import gin
+import torch
+from torch import func
+from torch import nn
+
+from dlib_torch import gin_registry
+from dlib_torch.methods.shared import cpu_convolutions
+from dlib_torch.methods.shared import noise
+from dlib_torch.methods.shared import optimizers as optimizer_lib
+from dlib_torch.methods.unsupervised import train
+from dlib_torch.utils import devices
+from dlib_torch.utils import errors
+
+# `model.*` bindings in which the models of a pack may differ, besides the method's
+# hyper-parameters.
+_PER_MODEL_BINDINGS = ("random_seed", "model_num", "name")
+
+
+def train_pack(members, runtime=None, overwrite=False):
+  """Trains the members together, then finishes each as its solo run would.
+
+  Args:
+    members: [(model_dir, gin_config_files, gin_bindings)]; an unfinished run
+      in a folder resumes, as in a solo run.
+    runtime: the train.Runtime of every member.
+    overwrite: whether finished model folders are replaced (else they are an error).
+
+  Returns:
+    {model_dir: train.TrainingDiverged} of the members that diverged.
+  """
+  runtime = runtime or train.Runtime()
+  sessions = []
+  for model_dir, config_files, bindings in members:
+    handed = []
+    gin_registry.run_with_config("train", config_files, bindings, train.train, model_dir,
+                                 overwrite, runtime=dataclasses.replace(
+                                     runtime, hand_over=handed.append))
+    sessions.append(handed[0])
+  check_compatible(sessions)
+  failed = {}
+  # The step calls configurables (the reconstruction loss, ...) that read gin: the
+  # members share those bindings, so the first member's configuration serves all.
+  gin_registry.run_with_config("train", members[0][1], members[0][2], _train_together,
+                               sessions, failed)
+  for model_dir, config_files, bindings in members:
+    if model_dir not in failed:
+      train.train_with_gin(model_dir, False, config_files, bindings, runtime=runtime)
+  return failed
+
+
+def pack_key(config_files, bindings):
+  """What the training configurations of a pack's models share, or None if the method
+  does not pack: models with equal keys can be trained as one pack."""
+  return gin_registry.run_with_config("train", config_files, bindings, _parsed_pack_key)
+
+
+def _parsed_pack_key():
+  method = gin.query_parameter("model.model").scoped_configurable_fn
+  hyperparameters = vars(method).get("pack_hyperparameters")
+  if hyperparameters is None:
+    return None
+  return (method.__name__,) + tuple(_shared_config(gin.config_str(), hyperparameters))
+
+
+def check_compatible(sessions):
+  """A UserError unless the sessions can be trained as one pack."""
+  first = sessions[0]
+  method = type(first.model)
+  hyperparameters = vars(method).get("pack_hyperparameters")
+  if hyperparameters is None:
+    raise errors.UserError("{} models cannot be trained in packs.".format(method.__name__))
+  for session in sessions[1:]:
+    if type(session.model) is not method:  # pylint: disable=unidiomatic-typecheck
+      raise errors.UserError("A pack trains one method: {} and {} differ.".format(
+          first.model_dir, session.model_dir))
+    if (_shared_config(session.config_text, hyperparameters) !=
+        _shared_config(first.config_text, hyperparameters)):
+      raise errors.UserError(
+          "{} and {} differ in more than seed and {}: they cannot be packed.".format(
+              first.model_dir, session.model_dir, ", ".join(hyperparameters)))
+
+
+def _shared_config(config_text, hyperparameters):
+  """The gin config without the bindings in which the models of a pack may differ."""
+  per_model = re.compile(r"^(model\.({})|[\w./]+\.({})) =".format(
+      "|".join(_PER_MODEL_BINDINGS), "|".join(hyperparameters)))
+  return [line for line in config_text.splitlines()
+          if line.strip() and not line.startswith("#") and not per_model.match(line)]
+
+
+def _train_together(sessions, failed):
+  """Trains the unfinished sessions, a pack per global step they are at."""
+  pending = [s for s in sessions if not s.done]
+  for session in pending:
+    session.open(label=os.path.basename(os.path.dirname(session.model_dir.rstrip(os.sep))) or
+                 session.model_dir)
+  try:
+    while pending:
+      # A run killed while its pack was checkpointing leaves members a step apart: the
+      # members behind train first, until they are level with the others.
+      step = min(s.global_step for s in pending)
+      level = min([s.global_step for s in pending if s.global_step > step], default=None)
+      _train_level([s for s in pending if s.global_step == step], level, failed)
+      pending = [s for s in pending if not s.done and s.model_dir not in failed]
+  finally:
+    for session in sessions:
+      if hasattr(session, "summary_log"):
+        session.close()
+
+
+def step_mode(device, requested="auto"):
+  """"batched" or "sequential": the requested mode, or for "auto" batched on CUDA only."""
+  if requested not in ("auto", "batched", "sequential"):
+    raise errors.UserError("Unknown pack step {!r}: auto, batched or sequential.".format(
+        requested))
+  if requested == "auto":
+    return "batched" if device.type == "cuda" else "sequential"
+  return requested
+
+
+def _make_pack(sessions):
+  first = sessions[0]
+  if step_mode(first.device, first.runtime.pack_step) == "batched":
+    return _Pack(sessions)
+  return _Sequence(sessions)
+
+
+def _train_level(group, until_step, failed):
+  """Trains the sessions of `group` as one pack until they finish or reach until_step."""
+  pack = _make_pack(group)
+  while group and (until_step is None or group[0].global_step < until_step):
+    values, steps = pack.step([session.next_features() for session in group])
+    survivors = []
+    for session, session_values in zip(group, values):
+      try:
+        session.record(session_values, steps)
+      except train.TrainingDiverged as e:
+        logging.error("%s", e)
+        failed[session.model_dir] = e
+        continue
+      if not session.done:
+        survivors.append(session)
+    if len(survivors) != len(group):
+      group = survivors
+      pack = _make_pack(group) if group else None
+
+
+class _Sequence:
+  """The models of a pack stepped one after another, each by its solo training step."""
+
+  def __init__(self, sessions):
+    self.sessions = sessions
+
+  def step(self, features):
+    """One iteration of every model: ([logged scalars per model], global steps it counts)."""
+    values = []
+    for session, session_features in zip(self.sessions, features):
+      with devices.autocast(session.device, session.runtime.precision):
+        scalars, steps = session.model.train_step(session_features, session.global_step,
+                                                  session.optimizers, session.generator)
+      values.append({k: float(v) for k, v in scalars.items()})
+    return values, steps
+
+
+class _Losses(nn.Module):
+  """A model's losses() as the forward pass that functional_call runs."""
+
+  def __init__(self, model):
+    super().__init__()
+    self.model = model
+
+  def forward(self, features, generator):
+    return self.model.losses(features, generator)
+
+
+class _Pack:
+  """The stacked weights of the sessions' models and the batched training step.
+
+  Each model's parameters become views of its row of the stacked tensors, so
+  its own optimizers update the pack's weights in place.
+  """
+
+  def __init__(self, sessions):
+    self.sessions = sessions
+    models = [s.model for s in sessions]
+    first = sessions[0]
+    self.device, self.precision = first.device, first.runtime.precision
+    # The loss code runs on a copy with PyTorch's own layers: the CPU layers' kernels
+    # have no batching rules for vmap.
+    self.losses = _Losses(cpu_convolutions.use_cpu_kernels(copy.deepcopy(models[0]),
+                                                           enabled=False))
+    self.names = [name for name, _ in models[0].named_parameters()]
+    member_parameters = [dict(m.named_parameters()) for m in models]
+    self.stacked = {name: torch.stack([p[name].detach() for p in member_parameters])
+                    for name in self.names}
+    for k, parameters in enumerate(member_parameters):
+      for name, parameter in parameters.items():
+        parameter.data = self.stacked[name][k]
+    self.member_parameters = member_parameters
+    method = type(models[0])
+    self.hyperparameters = {
+        name: torch.tensor([float(getattr(m, name)) for m in models], device=self.device)
+        for name in method.pack_hyperparameters}
+    names_by_id = {id(p): name for name, p in member_parameters[0].items()}
+    self.objective_parameters = {
+        optimizer_name: {names_by_id[id(p)] for group in optimizer.param_groups
+                         for p in group["params"]}
+        for optimizer_name, (optimizer, _) in first.optimizers.items()}
+    self.generators = [s.generator for s in sessions]
+    self.model_index = torch.arange(len(sessions), device=self.device)
+    self._batched_step = func.vmap(self._model_step, in_dims=(0, 0, 0, 0, None),
+                                   randomness="same")
+
+  def _model_step(self, weights, features, hyperparameters, index, global_step):
+    """One model's gradients and logged scalars (vmapped over the pack)."""
+    model = self.losses.model
+    objectives = list(model.objectives.items())
+
+    def objective_values(weights):
+      for name, value in hyperparameters.items():
+        setattr(model, name, value)
+      model.global_step = global_step
+      values = func.functional_call(
+          self.losses, {"model." + name: w for name, w in weights.items()},
+          (features, noise.PackedNoise(self.generators, index)))
+      return (tuple(sign * values[key] for _, (key, sign) in objectives),
+              {key: values[key].detach() for key in model.logged_scalars})
+
+    outputs, vjp_fn, logged = func.vjp(objective_values, weights, has_aux=True)
+    gradients = {}
+    for i, (optimizer_name, _) in enumerate(objectives):
+      seeds = tuple(torch.ones_like(o) if j == i else torch.zeros_like(o)
+                    for j, o in enumerate(outputs))
+      for name, gradient in vjp_fn(seeds)[0].items():
+        if name in self.objective_parameters[optimizer_name]:
+          gradients[name] = gradient
+    return gradients, logged
+
+  def step(self, features):
+    """One iteration of every model: ([logged scalars per model], global steps it counts)."""
+    global_step = self.sessions[0].global_step
+    with devices.autocast(self.device, self.precision):
+      gradients, logged = self._batched_step(self.stacked, torch.stack(features),
+                                             self.hyperparameters,
+                                             self.model_index, global_step)
+    for k, session in enumerate(self.sessions):
+      for name, parameter in self.member_parameters[k].items():
+        parameter.grad = gradients[name][k] if name in gradients else None
+      for optimizer, spec in session.optimizers.values():
+        optimizer_lib.set_learning_rate(optimizer, spec, global_step)
+        optimizer.step()
+    logged = {key: value.tolist() for key, value in logged.items()}
+    values = [{key: logged[key][k] for key in logged} for k in range(len(self.sessions))]
+    return values, self.sessions[0].model.steps_per_iteration

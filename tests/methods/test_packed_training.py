@@ -1,0 +1,142 @@
+"""Packed training: a pack's models end as their solo runs end, survive kills and divergence."""
+import json
+import os
+
+import pytest
+
+from dlib_torch.config import reproduce as studies
+from dlib_torch.methods.unsupervised import packed_training
+from dlib_torch.methods.unsupervised import train
+from dlib_torch.pipeline import stages
+from dlib_torch.tests import commands
+from dlib_torch.utils import errors
+
+_SHORT = ["model.training_steps = 6", "model.eval_steps = 2"]
+
+
+def _member(tmp_path, kind, model_num, extra=()):
+  """(model_dir, config files, bindings) of quickstart model `model_num`, short."""
+  bindings, config_file = studies.get_study("quickstart").get_model_config(model_num)
+  bindings = stages.training_bindings(config_file, bindings + _SHORT + list(extra))
+  return str(tmp_path / kind / str(model_num) / "model"), [config_file], bindings
+
+
+def _train_solo(member, runtime=None):
+  train.train_with_gin(member[0], False, member[1], member[2], runtime=runtime)
+
+
+def _results(model_dir):
+  with open(os.path.join(model_dir, "results", "json", "train_results.json")) as f:
+    results = json.load(f)
+  return {k: v for k, v in results.items() if k not in ("elapsed_time", "uuid")}
+
+
+def _gin(model_dir):
+  with open(os.path.join(model_dir, "results", "gin", "train.gin")) as f:
+    return f.read()
+
+
+@pytest.mark.parametrize("model_nums", [
+    [0, 1, 50, 51],  # beta-VAE: 2 seeds x beta 1 and 2
+    [300, 351],  # FactorVAE: 2 seeds, gamma 10 and 20, with its discriminator
+])
+def test_a_sequential_pack_writes_its_models_solo_folders(tmp_path, model_nums):
+  # On a CPU a pack steps its models by their solo step: the same numbers to the bit.
+  solo = [_member(tmp_path, "solo", n) for n in model_nums]
+  for member in solo:
+    _train_solo(member)
+  packed = [_member(tmp_path, "pack", n) for n in model_nums]
+  assert packed_training.train_pack(packed, train.Runtime(pack_step="sequential")) == {}
+  for (solo_dir, _, _), (pack_dir, _, _) in zip(solo, packed):
+    assert _results(pack_dir) == _results(solo_dir)
+    assert _gin(pack_dir) == _gin(solo_dir)
+    assert sorted(os.listdir(os.path.join(pack_dir, "torchscript"))) == sorted(
+        os.listdir(os.path.join(solo_dir, "torchscript")))
+
+
+@pytest.mark.parametrize("model_nums", [[0, 51], [300, 351]])
+def test_a_batched_pack_equals_the_solo_runs_within_float_rounding(tmp_path, model_nums):
+  # One vmapped step for all models: other kernels, the same sums in another order.
+  solo = [_member(tmp_path, "solo", n) for n in model_nums]
+  for member in solo:
+    _train_solo(member)
+  packed = [_member(tmp_path, "pack", n) for n in model_nums]
+  assert packed_training.train_pack(packed, train.Runtime(pack_step="batched")) == {}
+  for (solo_dir, _, _), (pack_dir, _, _) in zip(solo, packed):
+    expected, found = _results(solo_dir), _results(pack_dir)
+    assert found.keys() == expected.keys()
+    for key, value in expected.items():
+      assert found[key] == (pytest.approx(value, rel=1e-3) if isinstance(value, float)
+                            else value), key
+    assert _gin(pack_dir) == _gin(solo_dir)
+
+
+@pytest.mark.parametrize("pack_step", ["sequential", "batched"])
+def test_a_killed_pack_resumes_to_the_uninterrupted_packs_results(tmp_path, pack_step):
+  whole = [_member(tmp_path, "whole", n) for n in (0, 50)]
+  packed_training.train_pack(whole, train.Runtime(pack_step=pack_step))
+  killed = [_member(tmp_path, "killed", n) for n in (0, 50)]
+  recorded = []
+
+  def kill_in_the_middle_of_step_4(step):
+    recorded.append(step)
+    if recorded.count(4) == 1 and step == 4:
+      raise KeyboardInterrupt()  # The first model has checkpointed step 4, the second not.
+
+  with pytest.raises(KeyboardInterrupt):
+    packed_training.train_pack(killed, train.Runtime(
+        pack_step=pack_step, checkpoint_every_steps=2, after_step=kill_in_the_middle_of_step_4))
+  assert not os.path.exists(os.path.join(killed[0][0], "results"))
+  packed_training.train_pack(killed, train.Runtime(pack_step=pack_step))
+  for (whole_dir, _, _), (killed_dir, _, _) in zip(whole, killed):
+    if pack_step == "sequential":
+      assert _results(killed_dir) == _results(whole_dir)
+    else:  # The model behind trained alone for a step: other kernels, float rounding.
+      assert _results(killed_dir) == pytest.approx(_results(whole_dir), rel=1e-3)
+
+
+def test_a_diverging_model_stops_alone(tmp_path):
+  healthy = _member(tmp_path, "pack", 0)
+  diverging = _member(tmp_path, "pack", 50, ["vae.beta = 1e400"])  # An infinite beta.
+  failed = packed_training.train_pack([healthy, diverging],
+                                      train.Runtime(pack_step="batched"))
+  assert list(failed) == [diverging[0]]
+  assert isinstance(failed[diverging[0]], train.TrainingDiverged)
+  assert not os.path.exists(os.path.join(diverging[0], "results"))
+  solo = _member(tmp_path, "solo", 0)
+  _train_solo(solo)
+  assert _results(healthy[0]) == pytest.approx(_results(solo[0]), rel=1e-3)
+
+
+def test_models_that_differ_in_more_than_seed_and_hyperparameters_do_not_pack(tmp_path):
+  with pytest.raises(errors.UserError, match="cannot be packed"):
+    packed_training.train_pack([_member(tmp_path, "a", 0),
+                                _member(tmp_path, "a", 1, ["model.batch_size = 32"])])
+  with pytest.raises(errors.UserError, match="one method"):
+    packed_training.train_pack([_member(tmp_path, "b", 0), _member(tmp_path, "b", 300)])
+
+
+def test_pack_groups_follow_the_method_and_its_shared_configuration():
+  from dlib_torch.pipeline import study_model  # pylint: disable=g-import-not-at-top
+  quickstart = studies.get_study("quickstart")
+  assert study_model.pack_groups(quickstart, [0, 1, 50, 300, 301, 600, 1500], 2) == [
+      [0, 1], [50], [300, 301], [600], [1500]]
+  # Weakly-supervised models train one per job.
+  weak = studies.get_study("weakly_supervised_study")
+  assert study_model.pack_groups(weak, [0, 1], 4) == [[0], [1]]
+
+
+def test_dreproduce_runs_a_pack_as_one_job_and_reports_it(tmp_path):
+  pattern = str(tmp_path / "{model_num}")
+  flags = ["--study=quickstart", "--model_nums=0,50", "--pack=2", "--metrics=mig",
+           "--output_directory=" + pattern, "--gin_bindings=model.training_steps = 4",
+           "--gin_bindings=model.eval_steps = 2"]
+  completed = commands.run("dreproduce", *flags)
+  assert completed.returncode == 0, completed.stderr[-3000:]
+  assert "1 jobs for 2 models (packs of up to 2)." in completed.stdout
+  for n in (0, 50):
+    for folder in ("model", "postprocessed/mean", "metrics/mean/mig", "metrics/sampled/mig"):
+      step = {"model": "train", "postprocessed/mean": "postprocess"}.get(folder, "evaluation")
+      assert stages.stage_complete(os.path.join(str(tmp_path), str(n), folder), step)
+  report = commands.run("dreproduce", *(flags + ["--only_report"]))
+  assert "2 of 2 models finished" in report.stdout
