@@ -45,9 +45,19 @@ def _parse_flags(argv):
     sys.stdout.write(command_help(command))
     sys.exit(0)
   try:
-    return flags.FLAGS(argv)
+    remaining = flags.FLAGS(argv)
   except flags.Error as e:
     _fail(_one_line(e))
+  for check in _FLAG_CHECKS:
+    try:
+      check()
+    except errors.UserError as e:
+      _fail(_one_line(e))
+  return remaining
+
+
+# Checks of the parsed flags that the command defined (UserError: exit 2 before it runs).
+_FLAG_CHECKS = []
 
 
 # What asks for the short help; absl's --help (also -?) would exit 1, and has no -h.
@@ -185,14 +195,36 @@ def define_pipeline_flags(study_dir, supervised):
   define_runtime_flags()
 
 
-def define_runtime_flags():
-  """Flags of how training runs: device, precision, checkpoint interval."""
+def define_device_flag():
+  """--device, of every command that runs a model."""
   flags.DEFINE_string("device", "auto", "Torch device: auto (CUDA if present, else CPU), cpu, "
                       "cuda, cuda:1, ...")
+
+
+def define_runtime_flags():
+  """Flags of how training runs: device, precision, checkpoint interval.
+
+  --precision=bf16 with a device that cannot run it natively (a CPU without
+  native bf16) is refused when the flags are parsed.
+  """
+  define_device_flag()
   flags.DEFINE_enum("precision", "float32", ["float32", "bf16"],
-                    "float32, or bf16 autocast for the forward pass.")
+                    "float32, or bf16 autocast for the forward pass (on a CPU only with native "
+                    "bf16: AVX-512-BF16 or AMX).")
   flags.DEFINE_integer("checkpoint_every", 1000, "Save a checkpoint every this many steps "
                        "(and at least every 5 minutes).")
+  _FLAG_CHECKS.append(_check_precision)
+
+
+def _check_precision():
+  if flags.FLAGS.precision == "float32":
+    return
+  from dlib_torch.utils import devices  # pylint: disable=g-import-not-at-top
+  try:
+    device = devices.resolve_device(flags.FLAGS.device)
+  except errors.UserError:
+    return  # The command reports a bad device itself.
+  devices.check_precision(device, flags.FLAGS.precision)
 
 
 def runtime_from_flags():
