@@ -18,13 +18,14 @@ flags.DEFINE_string("gin_evaluation_config_glob", None,
                     "output_dir/<config name> (then --gin_config/--gin_bindings are ignored).")
 flags.DEFINE_boolean("overwrite", False, "Whether to replace an existing output_dir.")
 flags.mark_flags_as_required(["input_dir", "output_dir"])
+common.define_device_flag()
 
 
 def main(unused_argv):
   if FLAGS.gin_evaluation_config_glob is None:
     common.require_files(FLAGS.gin_config)
     evaluate.evaluate_with_gin(FLAGS.input_dir, FLAGS.output_dir, FLAGS.overwrite,
-                               FLAGS.gin_config, FLAGS.gin_bindings)
+                               FLAGS.gin_config, FLAGS.gin_bindings, device=FLAGS.device)
     return
   config_files = sorted(glob.glob(FLAGS.gin_evaluation_config_glob))
   if not config_files:
@@ -34,7 +35,8 @@ def main(unused_argv):
     metric_name = os.path.basename(config_file).replace(".gin", "")
     evaluate.evaluate_with_gin(FLAGS.input_dir, os.path.join(FLAGS.output_dir, metric_name),
                                FLAGS.overwrite, [config_file],
-                               ["evaluation.name = '{}'".format(metric_name)])
+                               ["evaluation.name = '{}'".format(metric_name)],
+                               device=FLAGS.device)
 
 
 def run():

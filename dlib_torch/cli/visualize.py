@@ -9,13 +9,15 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("model_dir", None, "Directory of the trained model to visualize (required).")
 flags.DEFINE_string("output_dir", None, "Directory to write the visualizations to (required).")
 flags.DEFINE_boolean("overwrite", False, "Whether to replace an existing output directory.")
+common.define_device_flag()
 
 
 def main(unused_argv):
   for name in ("model_dir", "output_dir"):
     if not FLAGS[name].value:
       raise errors.UserError("Flag --{} is required.".format(name))
-  visualize_model.visualize(FLAGS.model_dir, FLAGS.output_dir, FLAGS.overwrite)
+  visualize_model.visualize(FLAGS.model_dir, FLAGS.output_dir, FLAGS.overwrite,
+                            device=FLAGS.device)
 
 
 def run():

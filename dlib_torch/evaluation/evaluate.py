@@ -18,10 +18,10 @@ from dlib_torch.utils import torchscript_io
 
 
 def evaluate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None,
-                      gin_bindings=None):
+                      gin_bindings=None, device="auto"):
   """Parses the gin files and bindings, evaluates, and clears gin."""
   gin_registry.run_with_config("evaluation", gin_config_files, gin_bindings,
-                               evaluate, model_dir, output_dir, overwrite)
+                               evaluate, model_dir, output_dir, overwrite, device=device)
 
 
 def _accepts_artifact_dir(fn):
@@ -30,9 +30,9 @@ def _accepts_artifact_dir(fn):
       p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
-@gin.configurable("evaluation", denylist=["model_dir", "output_dir", "overwrite"])
+@gin.configurable("evaluation", denylist=["model_dir", "output_dir", "overwrite", "device"])
 def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
-             random_seed=gin.REQUIRED, name=""):
+             random_seed=gin.REQUIRED, name="", device="auto"):
   """Scores the representation in model_dir and writes output_dir/results.
 
   Args:
@@ -42,6 +42,8 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
     evaluation_fn: the metric (e.g. `@mig`).
     random_seed: seed of the metric's RandomState (and of sampled representations).
     name: the metric's name; artifacts go to model_dir/artifacts/<name>.
+    device: where the representation runs ("auto": CUDA if present); recorded
+      in the results.
   """
   pipeline_step.check_output_dir(output_dir, overwrite)
   pipeline_step.require_input_dir(model_dir, "a postprocessed representation folder")
@@ -49,7 +51,7 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
   pipeline_step.resolve_auto_dataset(
       os.path.join(model_dir, "results", "gin", "postprocess.gin"))
   dataset = named_data.get_named_ground_truth_data()
-  device = devices.resolve_device("auto")
+  device = devices.resolve_device(device)
   representation_function = torchscript_io.load_representation(model_dir, device=device)
   # Sampled representations draw from torch's global generator: seeding it
   # makes their scores reproducible (the original's were not).
@@ -64,6 +66,7 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
     metric_results = evaluation_fn(dataset, representation_function,
                                    random_state=np.random.RandomState(random_seed), **kwargs)
     metric_results = dict(metric_results)
+    metric_results.update(devices.describe(device))
     metric_results["elapsed_time"] = time.time() - start
     results.update_result_directory(os.path.join(staging, "results"), "evaluation",
                                     metric_results,

@@ -115,7 +115,7 @@ def reproduce_semi_supervised(output_directory, model_config_file_path,
     eval_seed: seed of the evaluation seeds (None: random).
     supervision: a Supervision; with model_dir, all of it must be None.
     overwrite: redo finished stages instead of skipping them.
-    runtime: train.Runtime for the training stage.
+    runtime: train.Runtime for the training stage; every stage runs on its device.
 
   Returns:
     The Supervision the model was trained and validated with.
@@ -151,13 +151,14 @@ def reproduce_semi_supervised(output_directory, model_config_file_path,
   validations = validation_steps(post_steps, validation_config_files, supervision)
   stages.check_configs(validation_steps=validations)
 
-  stages.run_visualization(model_dir, output_directory, overwrite)
-  stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite)
-  stages.run_validation(output_directory, validations, overwrite)
+  device = stages.device_of(runtime)
+  stages.run_visualization(model_dir, output_directory, overwrite, device)
+  stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite, device)
+  stages.run_validation(output_directory, validations, overwrite, device)
   eval_steps = weakly_supervised.evaluation_steps(
       post_steps, evaluation_config_files, np.random.RandomState(eval_seed),
       supervision.supervised_seed)
-  stages.run_evaluation(output_directory, eval_steps, overwrite)
+  stages.run_evaluation(output_directory, eval_steps, overwrite, device)
   aggregate_results.aggregate_results_to_json(
       os.path.join(output_directory, "metrics", "*", "*", "results", "aggregate",
                    "evaluation.json"),

@@ -3,7 +3,9 @@
 Each runner applies the same two rules: a stage whose output folder is
 complete (results/aggregate/<step>.json exists) is skipped, and `overwrite`
 redoes it. An interrupted pipeline is therefore simply started again
-(training itself resumes from its checkpoint). Folders are the original's:
+(training itself resumes from its checkpoint). Every stage runs on the
+pipeline's device (`device_of(runtime)`), which its results record.
+Folders are the original's:
 OUT/model, OUT/visualizations, OUT/postprocessed/<post>,
 OUT/metrics/<post>/<metric>, OUT/validation/<post>/<metric>.
 """
@@ -21,6 +23,11 @@ from dlib_torch.visualize import visualize_model
 
 def stage_complete(step_dir, step_name):
   return os.path.exists(os.path.join(step_dir, "results", "aggregate", step_name + ".json"))
+
+
+def device_of(runtime):
+  """The device name of a train.Runtime, or "auto" without one."""
+  return getattr(runtime, "device", None) or "auto"
 
 
 def _needed(step_dir, step_name, overwrite):
@@ -61,40 +68,40 @@ def run_training(train_with_gin, model_dir, config_file, bindings, overwrite, ru
                    training_bindings(config_file, bindings), runtime=runtime)
 
 
-def run_visualization(model_dir, output_directory, overwrite):
+def run_visualization(model_dir, output_directory, overwrite, device="auto"):
   visualize_dir = os.path.join(output_directory, "visualizations")
   if _needed(visualize_dir, "visualize", overwrite):
-    visualize_model.visualize(model_dir, visualize_dir, overwrite=True)
+    visualize_model.visualize(model_dir, visualize_dir, overwrite=True, device=device)
 
 
-def run_postprocessing(model_dir, output_directory, post_steps, overwrite):
+def run_postprocessing(model_dir, output_directory, post_steps, overwrite, device="auto"):
   """Runs each plan.PostprocessStep into postprocessed/<name>."""
   for step in post_steps:
     folder = post_dir(output_directory, step.name)
     if _needed(folder, "postprocess", overwrite):
       logging.info("Extracting representation %s into %s.", step.name, folder)
       postprocess.postprocess_with_gin(model_dir, folder, True, [step.config_file],
-                                       step.bindings())
+                                       step.bindings(), device=device)
 
 
-def run_evaluation(output_directory, eval_steps, overwrite):
+def run_evaluation(output_directory, eval_steps, overwrite, device="auto"):
   """Runs each plan.EvaluationStep into metrics/<post>/<metric>."""
   for step in eval_steps:
     folder = metric_dir(output_directory, step)
     if _needed(folder, "evaluation", overwrite):
       logging.info("Computing metric %s on %s.", step.metric_name, step.post_name)
       evaluate.evaluate_with_gin(post_dir(output_directory, step.post_name), folder, True,
-                                 [step.config_file], step.bindings())
+                                 [step.config_file], step.bindings(), device=device)
 
 
-def run_validation(output_directory, validation_steps, overwrite):
+def run_validation(output_directory, validation_steps, overwrite, device="auto"):
   """Runs each validation step (post_name, metric_name, config_file, bindings())."""
   for step in validation_steps:
     folder = metric_dir(output_directory, step, "validation")
     if _needed(folder, "validation", overwrite):
       logging.info("Computing metric %s on %s.", step.metric_name, step.post_name)
       validate.validate_with_gin(post_dir(output_directory, step.post_name), folder, True,
-                                 [step.config_file], step.bindings())
+                                 [step.config_file], step.bindings(), device=device)
 
 
 def incomplete(output_directory, post_steps, eval_steps):

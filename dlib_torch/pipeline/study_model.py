@@ -46,7 +46,7 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
     model_dir: an existing trained model folder; training is then skipped.
     gin_bindings: extra bindings applied after the study's model bindings.
     overwrite: redo finished stages instead of skipping them.
-    runtime: train.Runtime for the training stage.
+    runtime: train.Runtime for the training stage; every stage runs on its device.
     metric_names: only these metric configs (by name) are evaluated; None means all.
       Seeds are those of the whole plan.
   """
@@ -60,9 +60,10 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
   if model_config is not None:
     model_dir = os.path.join(output_directory, "model")
     stages.run_training(train.train_with_gin, model_dir, *model_config, overwrite, runtime)
-  stages.run_visualization(model_dir, output_directory, overwrite)
-  stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite)
-  stages.run_evaluation(output_directory, eval_steps, overwrite)
+  device = stages.device_of(runtime)
+  stages.run_visualization(model_dir, output_directory, overwrite, device)
+  stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite, device)
+  stages.run_evaluation(output_directory, eval_steps, overwrite, device)
 
 
 def _model_config(study, model_num, gin_bindings):

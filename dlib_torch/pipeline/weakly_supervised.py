@@ -48,7 +48,7 @@ def reproduce_weakly_supervised(output_directory, model_config_file_path,
     gin_bindings: extra training bindings, after the pipeline's.
     pipeline_seed: seed of the RandomState all seeds are drawn from (None: random).
     overwrite: redo finished stages instead of skipping them.
-    runtime: train.Runtime for the training stage.
+    runtime: train.Runtime for the training stage; every stage runs on its device.
 
   Returns:
     The model folder used.
@@ -71,7 +71,8 @@ def reproduce_weakly_supervised(output_directory, model_config_file_path,
   else:
     logging.info("Skipped training: using the model of %s.", model_dir)
     model_dir = os.path.join(model_dir, "model")
-  stages.run_visualization(model_dir, output_directory, overwrite)
-  stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite)
-  stages.run_evaluation(output_directory, eval_steps, overwrite)
+  device = stages.device_of(runtime)
+  stages.run_visualization(model_dir, output_directory, overwrite, device)
+  stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite, device)
+  stages.run_evaluation(output_directory, eval_steps, overwrite, device)
   return model_dir

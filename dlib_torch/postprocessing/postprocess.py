@@ -10,6 +10,7 @@ from torch import nn
 from dlib_torch import gin_registry
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.utils import atomic_io
+from dlib_torch.utils import devices
 from dlib_torch.utils import pipeline_step
 from dlib_torch.utils import results
 from dlib_torch.utils import torchscript_io
@@ -29,15 +30,15 @@ class Representation(nn.Module):
 
 
 def postprocess_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None,
-                         gin_bindings=None):
+                         gin_bindings=None, device="auto"):
   """Parses the gin files and bindings, postprocesses, and clears gin."""
   gin_registry.run_with_config("postprocess", gin_config_files, gin_bindings,
-                               postprocess, model_dir, output_dir, overwrite)
+                               postprocess, model_dir, output_dir, overwrite, device=device)
 
 
-@gin.configurable("postprocess", denylist=["model_dir", "output_dir", "overwrite"])
+@gin.configurable("postprocess", denylist=["model_dir", "output_dir", "overwrite", "device"])
 def postprocess(model_dir, output_dir, overwrite=False, postprocess_fn=gin.REQUIRED,
-                random_seed=gin.REQUIRED, name=""):
+                random_seed=gin.REQUIRED, name="", device="auto"):
   """Writes output_dir/torchscript/representation.pt and the results folder.
 
   Args:
@@ -47,19 +48,24 @@ def postprocess(model_dir, output_dir, overwrite=False, postprocess_fn=gin.REQUI
     postprocess_fn: a representation function (e.g. `@mean_representation`).
     random_seed: seed passed to postprocess_fn as a RandomState.
     name: unused; recorded in the configuration.
+    device: where the encoder runs for postprocess_fn ("auto": CUDA if
+      present); recorded in the results. The representation is saved on the CPU.
   """
   del name
   pipeline_step.check_output_dir(output_dir, overwrite)
   pipeline_step.require_input_dir(model_dir, "a trained model folder")
   start = time.time()
+  device = devices.resolve_device(device)
   pipeline_step.resolve_auto_dataset(os.path.join(model_dir, "results", "gin", "train.gin"))
   dataset = named_data.get_named_ground_truth_data()
-  encoder = torchscript_io.load_module(model_dir, "gaussian_encoder")
+  encoder = torchscript_io.load_module(model_dir, "gaussian_encoder", device)
   encoder_info = torchscript_io.load_description(model_dir, "gaussian_encoder")
   with atomic_io.staged_directory(output_dir) as staging:
     transform = postprocess_fn(dataset, encoder, np.random.RandomState(random_seed),
                                os.path.join(staging, "transform"))
-    torchscript_io.save_module(Representation(encoder, transform), staging, "representation", {
+    # Saved on the CPU: the artefact loads on any machine without map_location.
+    representation = Representation(encoder, transform).to("cpu")
+    torchscript_io.save_module(representation, staging, "representation", {
         "observation_shape": list(dataset.observation_shape),
         "representation_size": encoder_info["num_latent"],
         "input": "float32 [N, H, W, C] in [0, 1]",
@@ -68,5 +74,6 @@ def postprocess(model_dir, output_dir, overwrite=False, postprocess_fn=gin.REQUI
         "model_dir": os.path.abspath(model_dir),
     })
     results.update_result_directory(
-        os.path.join(staging, "results"), "postprocess", {"elapsed_time": time.time() - start},
+        os.path.join(staging, "results"), "postprocess",
+        dict(devices.describe(device), elapsed_time=time.time() - start),
         old_result_dir=os.path.join(model_dir, "results"))

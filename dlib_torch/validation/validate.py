@@ -27,15 +27,16 @@ from dlib_torch.utils import torchscript_io
 
 
 def validate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None,
-                      gin_bindings=None):
+                      gin_bindings=None, device="auto"):
   """Parses the gin files and bindings, validates, and clears gin."""
   gin_registry.run_with_config("validation", gin_config_files, gin_bindings,
-                               validate, model_dir, output_dir, overwrite)
+                               validate, model_dir, output_dir, overwrite, device=device)
 
 
-@gin.configurable("validation", denylist=["model_dir", "output_dir", "overwrite"])
+@gin.configurable("validation", denylist=["model_dir", "output_dir", "overwrite", "device"])
 def validate(model_dir, output_dir, overwrite=False, validation_fn=gin.REQUIRED,
-             random_seed=gin.REQUIRED, num_labelled_samples=gin.REQUIRED, name=""):
+             random_seed=gin.REQUIRED, num_labelled_samples=gin.REQUIRED, name="",
+             device="auto"):
   """Scores the representation in model_dir on the labelled set; writes output_dir/results.
 
   Args:
@@ -46,23 +47,26 @@ def validate(model_dir, output_dir, overwrite=False, validation_fn=gin.REQUIRED,
     random_seed: seed of the labelled set and the labeller (the supervised seed).
     num_labelled_samples: size of the labelled set.
     name: unused; names the score in the recorded configuration.
+    device: where the representation runs ("auto": CUDA if present); recorded
+      in the results.
   """
   del name
   pipeline_step.check_output_dir(output_dir, overwrite)
   pipeline_step.require_input_dir(model_dir, "a postprocessed representation folder")
   start = time.time()
+  device = devices.resolve_device(device)
   pipeline_step.resolve_auto_dataset(
       os.path.join(model_dir, "results", "gin", "postprocess.gin"))
   dataset = named_data.get_named_ground_truth_data()
   observations, labels, _ = semi_supervised_utils.sample_supervised_data(
       random_seed, dataset, num_labelled_samples)
-  representation_function = torchscript_io.load_representation(
-      model_dir, device=devices.resolve_device("auto"))
+  representation_function = torchscript_io.load_representation(model_dir, device=device)
   # As in evaluation: sampled representations draw from torch's global generator.
   torch.manual_seed(random_seed)
   with atomic_io.staged_directory(output_dir) as staging:
     validation_results = dict(
         validation_fn(observations, np.transpose(labels), representation_function))
+    validation_results.update(devices.describe(device))
     validation_results["elapsed_time"] = time.time() - start
     results.update_result_directory(os.path.join(staging, "results"), "validation",
                                     validation_results,

@@ -45,7 +45,8 @@ def visualize(model_dir,
               num_animations=5,
               num_frames=20,
               fps=10,
-              num_points_irs=10000):
+              num_points_irs=10000,
+              device="auto"):
   """Visualizes the trained model in model_dir into output_dir.
 
   Args:
@@ -56,6 +57,8 @@ def visualize(model_dir,
     num_frames: frames per animation.
     fps: frame rate of the animations.
     num_points_irs: number of samples behind the interventional-effects plot.
+    device: where the encoder and decoder run ("auto": CUDA if present);
+      recorded in the results.
   """
   start = time.time()
   random_state = np.random.RandomState(0)
@@ -72,7 +75,7 @@ def visualize(model_dir,
   config = results.gin_dict(train_gin)
   activation = _activation(config, train_gin)
   num_latent = int(_required(config, "encoder.num_latent", train_gin))
-  device = devices.resolve_device()
+  device = devices.resolve_device(device)
   encoder = torchscript_io.load_gaussian_encoder(model_dir, device)
   decoder = torchscript_io.load_decoder(model_dir, device)
 
@@ -95,7 +98,7 @@ def visualize(model_dir,
       _write_index(staging, model_dir)
       results.update_result_directory(
           os.path.join(staging, "results"), "visualize",
-          {"elapsed_time": time.time() - start},
+          dict(devices.describe(device), elapsed_time=time.time() - start),
           old_result_dir=os.path.join(model_dir, "results"))
     logging.info("Visualizations of %s written to %s.", model_dir, output_dir)
   finally:

@@ -12,6 +12,7 @@ from dlib_torch.evaluation.metrics import utils
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.postprocessing import postprocess
 from dlib_torch.tests.pipeline import helpers
+from dlib_torch.utils import devices
 from dlib_torch.utils import errors
 from dlib_torch.utils import torchscript_io
 from dlib_torch.validation import validate
@@ -54,7 +55,8 @@ def test_mig_on_the_labelled_set_of_the_supervised_seed(post_dir, tmp_path):
       codes, factors.T, discretize=lambda x: utils.histogram_discretizer(x, 20))
   scores = _read(output_dir, "validation_results.json")
   assert scores["discrete_mig"] == pytest.approx(expected["discrete_mig"], abs=1e-12)
-  assert set(scores) == {"discrete_mig", "elapsed_time", "uuid"}
+  assert set(scores) == {"discrete_mig", "elapsed_time", "uuid", "device", "num_threads"}
+  assert scores["device"] == str(devices.resolve_device("auto"))
   # The earlier steps' results are carried over; "auto" became the model's data set.
   config = _read(output_dir, "validation_config.json")
   assert config["dataset.name"] == "'dummy_data'"
@@ -79,7 +81,7 @@ def test_shipped_test_configs(post_dir, tmp_path, name, keys):
                              [resources.config_path(CONFIG_DIR + "/" + name + ".gin")],
                              ["validation.num_labelled_samples = 100"])
   scores = _read(output_dir, "validation_results.json")
-  assert set(scores) == keys | {"elapsed_time", "uuid"}
+  assert set(scores) == keys | {"elapsed_time", "uuid", "device", "num_threads"}
   assert all(0. <= scores[key] <= 1. for key in keys)
   config = _read(output_dir, "validation_config.json")
   assert config[name + "_validation.train_percentage"] == "0.9"

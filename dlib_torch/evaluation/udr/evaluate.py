@@ -27,14 +27,14 @@ from dlib_torch.utils import torchscript_io
 
 
 def evaluate_with_gin(model_dirs, output_dir, gin_config_files=None,
-                      gin_bindings=None):
+                      gin_bindings=None, device="auto"):
   """Parses the gin files and bindings, runs `evaluate`, and clears gin."""
   gin_registry.run_with_config("evaluation", gin_config_files, gin_bindings,
-                               evaluate, model_dirs, output_dir)
+                               evaluate, model_dirs, output_dir, device=device)
 
 
 def evaluate(model_dirs, output_dir, evaluation_fn=None, random_seed=None,
-             name=""):
+             name="", device="auto"):
   """Scores the models in model_dirs with a UDR metric; writes output_dir/results.
 
   As in the original, an existing output_dir is replaced (here only once the
@@ -49,6 +49,8 @@ def evaluate(model_dirs, output_dir, evaluation_fn=None, random_seed=None,
       gin binding `evaluation.evaluation_fn`.
     random_seed: seed of the sampling; None takes `evaluation.random_seed`.
     name: unused (tags the gin config, as in the original).
+    device: where the encoders run ("auto": CUDA if present); recorded in the
+      results.
   """
   del name
   start = time.time()
@@ -64,11 +66,11 @@ def evaluate(model_dirs, output_dir, evaluation_fn=None, random_seed=None,
         "Bind evaluation.evaluation_fn (e.g. @udr_sklearn) and evaluation.random_seed.")
   for model_dir in model_dirs:
     pipeline_step.require_input_dir(model_dir, "a trained model folder")
+  device = devices.resolve_device(device)
   pipeline_step.resolve_auto_dataset(
       os.path.join(model_dirs[0], "results", "gin", "train.gin"))
   logging.info("Data set: %s", gin.query_parameter("dataset.name"))
   dataset = named_data.get_named_ground_truth_data()
-  device = devices.resolve_device("auto")
   representation_functions = [
       _mean_and_kl_function(torchscript_io.load_gaussian_encoder(d, device=device))
       for d in model_dirs]
@@ -76,6 +78,7 @@ def evaluate(model_dirs, output_dir, evaluation_fn=None, random_seed=None,
     results_dict = dict(evaluation_fn(
         dataset, representation_functions,
         random_state=np.random.RandomState(random_seed)))
+    results_dict.update(devices.describe(device))
     results_dict["elapsed_time"] = time.time() - start
     results.update_result_directory(
         os.path.join(staging, "results"), "evaluation", results_dict,
