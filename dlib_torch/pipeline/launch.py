@@ -3,10 +3,12 @@
 A model is one `dreproduce --model_num=N` job, which skips the stages it has
 already finished, so launching is only choosing where jobs run and how many
 at a time. The local launcher packs `jobs_per_device` jobs onto each device
-(every visible GPU, or the CPU with its cores shared out between the jobs);
-the SLURM launcher submits one job array through submitit (the "cluster"
-extra). Both run the same command line per model.
+(every visible GPU, each job seeing its own alone, or the CPU) and shares the
+CPU cores out between the jobs; the SLURM launcher submits one job array
+through submitit (the "cluster" extra). Both run the same command line per
+model.
 """
+import collections
 import os
 import signal
 import subprocess
@@ -55,31 +57,79 @@ def local_devices(device):
   return ["cpu" if device == "auto" else device]
 
 
+class Placement(collections.namedtuple("Placement", ["device", "environment", "cpus"])):
+  """Where a local job runs: its --device, its environment additions, its CPU cores.
+
+  device: the job's --device ("cuda" for a GPU job: its GPU is the only one it sees).
+  environment: CUDA_VISIBLE_DEVICES for a GPU job; OMP_NUM_THREADS (torch's CPU
+    threads) for every job.
+  cpus: the cores the job is pinned to, or None (more jobs than cores).
+  """
+
+  def __str__(self):
+    where = self.device
+    if "CUDA_VISIBLE_DEVICES" in self.environment:
+      where += " (CUDA_VISIBLE_DEVICES={})".format(self.environment["CUDA_VISIBLE_DEVICES"])
+    cores = "" if self.cpus is None else ", cores {}".format(
+        ",".join(str(cpu) for cpu in self.cpus))
+    return "{}, {} CPU threads{}".format(where, self.environment["OMP_NUM_THREADS"], cores)
+
+
+def placements(devices, jobs_per_device, cpus=None, visible_gpus=None):
+  """One Placement per job slot: `jobs_per_device` slots on each device, in order.
+
+  A job on "cuda:i" sees GPU i alone (CUDA_VISIBLE_DEVICES: the i-th of
+  `visible_gpus`, the launcher's own CUDA_VISIBLE_DEVICES list, else i) and runs
+  on "cuda". Every slot gets an equal share of the `cpus` (default: the cores
+  this process may run on): pinned to them, with as many torch threads, so
+  that jobs do not compete for cores (scikit-learn's worker processes follow
+  the pinning too).
+  """
+  if cpus is None:
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(
+        range(os.cpu_count() or 1))
+  if visible_gpus is None and os.environ.get("CUDA_VISIBLE_DEVICES", "").strip():
+    visible_gpus = [gpu.strip() for gpu in os.environ["CUDA_VISIBLE_DEVICES"].split(",")]
+  slots = [device for device in devices for _ in range(jobs_per_device)]
+  share = max(1, len(cpus) // len(slots))
+  result = []
+  for slot, device in enumerate(slots):
+    environment = {"OMP_NUM_THREADS": str(share)}
+    if device.startswith("cuda"):
+      index = int(device.partition(":")[2] or 0)
+      environment["CUDA_VISIBLE_DEVICES"] = (
+          visible_gpus[index] if visible_gpus else str(index))
+      device = "cuda"
+    pinned = cpus[slot * share:(slot + 1) * share] if len(cpus) >= len(slots) else None
+    result.append(Placement(device, environment, pinned))
+  return result
+
+
 def run_local(commands, devices, jobs_per_device, log_directory):
   """Runs {model_num: command}, at most `jobs_per_device` at once on each device.
 
-  Each job gets `--device=<its device>` and an equal share of the CPU cores
-  (OMP_NUM_THREADS), and writes its output to <log_directory>/model_<n>.log.
+  Each job runs in a slot of `placements(devices, jobs_per_device)`: it gets
+  `--device=<its device>` (a GPU job sees its GPU alone, through
+  CUDA_VISIBLE_DEVICES) and its share of the CPU cores, pinned, with as many
+  torch threads (OMP_NUM_THREADS); every step records where it ran in its
+  results. Its output goes to <log_directory>/model_<n>.log.
   Returns {model_num: exit status}. Jobs still running when this is
   interrupted (Ctrl-C or SIGTERM) are terminated; started again, they resume.
   """
   os.makedirs(log_directory, exist_ok=True)
   # SIGTERM would end this process without the cleanup below, orphaning the jobs.
   previous_handler = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-  slots = [device for device in devices for _ in range(jobs_per_device)]
-  env = dict(os.environ, OMP_NUM_THREADS=str(max(1, (os.cpu_count() or 1) // len(slots))))
+  slots = placements(devices, jobs_per_device)
   pending = sorted(commands.items())
   running, status = {}, {}  # running: slot -> (model_num, process, log file)
   try:
     while pending or running:
-      for slot, device in enumerate(slots):
+      for slot, placement in enumerate(slots):
         if slot not in running and pending:
           model_num, command = pending.pop(0)
-          log = open(os.path.join(log_directory, "model_{}.log".format(model_num)), "w")
-          process = subprocess.Popen(command + ["--device=" + device], stdout=log,
-                                     stderr=subprocess.STDOUT, env=env)
-          running[slot] = (model_num, process, log)
-          logging.info("Model %d started on %s.", model_num, device)
+          running[slot] = (model_num,) + _start(command, placement, os.path.join(
+              log_directory, "model_{}.log".format(model_num)))
+          logging.info("Model %d started on %s.", model_num, placement)
       for slot, (model_num, process, log) in list(running.items()):
         if process.poll() is not None:
           log.close()
@@ -94,6 +144,22 @@ def run_local(commands, devices, jobs_per_device, log_directory):
       log.close()
     signal.signal(signal.SIGTERM, previous_handler)
   return status
+
+
+def _start(command, placement, log_path):
+  """Starts a job in its placement; returns (process, open log file)."""
+  log = open(log_path, "w")
+  process = subprocess.Popen(command + ["--device=" + placement.device], stdout=log,
+                             stderr=subprocess.STDOUT,
+                             env=dict(os.environ, **placement.environment))
+  if placement.cpus is not None:
+    try:
+      # Right after the start, before the job's interpreter has started any thread
+      # (the threads it starts inherit the pinning).
+      os.sched_setaffinity(process.pid, placement.cpus)
+    except OSError:  # The job already ended.
+      pass
+  return process, log
 
 
 def submit_slurm(commands, folder, partition=None, timeout_min=1440, array_parallelism=256,

@@ -45,10 +45,18 @@ def test_local_launcher_runs_packs_reports_and_skips_finished_models(tmp_path):
                                   "--output_directory=" + pattern)
   assert completed.returncode == 0, completed.stderr
   assert "0 of 2 models finished; not finished: 0-1" in completed.stdout
+  # Each of the 2 jobs got half the cores, as torch threads, and its results say so.
+  threads = max(1, len(os.sched_getaffinity(0)) // 2)
   for n in (0, 1):
     assert _finished(tmp_path / str(n))
     with open(tmp_path / "logs" / "model_{}.log".format(n)) as log:
       assert "Done: {}".format(tmp_path / str(n)) in log.read()
+    for step in ("postprocessed/mean/results/json/postprocess",
+                 "metrics/mean/mig/results/json/evaluation",
+                 "visualizations/results/json/visualize"):
+      with open(tmp_path / str(n) / (step + "_results.json")) as f:
+        results = json.load(f)
+      assert (results["device"], results["num_threads"]) == ("cpu", threads), step
 
   completed = helpers.run_command("reproduce", "--study=test", "--model_nums=0-2",
                                   "--metrics=mig", "--output_directory=" + pattern,
@@ -153,6 +161,28 @@ def test_local_launcher_fills_every_visible_gpu(monkeypatch, gpus, device, expec
   monkeypatch.setattr(launch.torch.cuda, "is_available", lambda: gpus > 0)
   monkeypatch.setattr(launch.torch.cuda, "device_count", lambda: gpus)
   assert launch.local_devices(device) == expected
+
+
+def test_each_gpu_job_sees_its_own_gpu_and_a_share_of_the_cores():
+  slots = launch.placements(["cuda:0", "cuda:1"], 2, cpus=list(range(8)))
+  assert [p.device for p in slots] == ["cuda"] * 4
+  assert [p.environment for p in slots] == [
+      {"OMP_NUM_THREADS": "2", "CUDA_VISIBLE_DEVICES": gpu} for gpu in "0011"]
+  assert [p.cpus for p in slots] == [[0, 1], [2, 3], [4, 5], [6, 7]]
+  assert str(slots[2]) == "cuda (CUDA_VISIBLE_DEVICES=1), 2 CPU threads, cores 4,5"
+
+
+def test_gpu_jobs_keep_the_launchers_own_gpu_numbering():
+  slots = launch.placements(["cuda:0", "cuda:1"], 1, cpus=[0, 1], visible_gpus=["5", "7"])
+  assert [p.environment["CUDA_VISIBLE_DEVICES"] for p in slots] == ["5", "7"]
+
+
+def test_cpu_jobs_share_the_cores_and_more_jobs_than_cores_are_not_pinned():
+  slots = launch.placements(["cpu"], 3, cpus=[0, 1, 2, 3, 4, 5, 6])
+  assert [(p.device, p.environment, p.cpus) for p in slots] == [
+      ("cpu", {"OMP_NUM_THREADS": "2"}, cpus) for cpus in ([0, 1], [2, 3], [4, 5])]
+  slots = launch.placements(["cpu"], 3, cpus=[0, 1])
+  assert [(p.environment["OMP_NUM_THREADS"], p.cpus) for p in slots] == [("1", None)] * 3
 
 
 def test_terminated_launcher_terminates_its_jobs(tmp_path):
