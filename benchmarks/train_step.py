@@ -54,18 +54,18 @@ def matmul_rate(device, seconds, dtype=torch.float32):
   n = 1024
   a = torch.randn(n, n, device=device, dtype=dtype)
   b = torch.randn(n, n, device=device, dtype=dtype)
-  _sync(device)
+  synchronize(device)
   count, start = 0, time.perf_counter()
   while time.perf_counter() - start < seconds:
     torch.mm(a, b)
     count += 1
     if device.type != "cpu" and count % 20 == 0:
-      _sync(device)
-  _sync(device)
+      synchronize(device)
+  synchronize(device)
   return 2 * n**3 * count / (time.perf_counter() - start)
 
 
-def _sync(device):
+def synchronize(device):
   if device.type == "cuda":
     torch.cuda.synchronize()
 
@@ -114,7 +114,7 @@ class StepTimer:
     while steps < 3 or time.perf_counter() - start < seconds:
       self.step()
       steps += 1
-    _sync(self.device)
+    synchronize(self.device)
     rate = steps / (time.perf_counter() - start)
     self.timed_steps += steps
     self.page_faults += _minor_page_faults() - faults
@@ -166,7 +166,7 @@ class LayerTimer:
         y = self.layer(self.x)
       y.backward(self.grad.to(y.dtype))
       passes += 1
-    _sync(self.device)
+    synchronize(self.device)
     return (time.perf_counter() - start) / passes
 
 

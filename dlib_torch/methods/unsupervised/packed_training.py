@@ -64,14 +64,7 @@ def train_pack(members, runtime=None, overwrite=False):
     {model_dir: train.TrainingDiverged} of the members that diverged.
   """
   runtime = runtime or train.Runtime()
-  sessions = []
-  for model_dir, config_files, bindings in members:
-    handed = []
-    gin_registry.run_with_config("train", config_files, bindings, train.train, model_dir,
-                                 overwrite, runtime=dataclasses.replace(
-                                     runtime, hand_over=handed.append))
-    sessions.append(handed[0])
-  check_compatible(sessions)
+  sessions = prepare(members, runtime, overwrite)
   failed = {}
   # The step calls configurables (the reconstruction loss, ...) that read gin: the
   # members share those bindings, so the first member's configuration serves all.
@@ -81,6 +74,20 @@ def train_pack(members, runtime=None, overwrite=False):
     if model_dir not in failed:
       train.train_with_gin(model_dir, False, config_files, bindings, runtime=runtime)
   return failed
+
+
+def prepare(members, runtime, overwrite=False):
+  """The members' prepared training sessions (restored from their checkpoints), checked
+  to be one pack; `members` and `overwrite` as train_pack's."""
+  sessions = []
+  for model_dir, config_files, bindings in members:
+    handed = []
+    gin_registry.run_with_config("train", config_files, bindings, train.train, model_dir,
+                                 overwrite, runtime=dataclasses.replace(
+                                     runtime, hand_over=handed.append))
+    sessions.append(handed[0])
+  check_compatible(sessions)
+  return sessions
 
 
 def pack_key(config_files, bindings):
@@ -153,7 +160,8 @@ def step_mode(device, requested="auto"):
   return requested
 
 
-def _make_pack(sessions):
+def make_pack(sessions):
+  """The sessions' step as one pack: pack.step([features per session]) -> (values, steps)."""
   first = sessions[0]
   if step_mode(first.device, first.runtime.pack_step) == "batched":
     return _Pack(sessions)
@@ -162,7 +170,7 @@ def _make_pack(sessions):
 
 def _train_level(group, until_step, failed):
   """Trains the sessions of `group` as one pack until they finish or reach until_step."""
-  pack = _make_pack(group)
+  pack = make_pack(group)
   while group and (until_step is None or group[0].global_step < until_step):
     values, steps = pack.step([session.next_features() for session in group])
     survivors = []
@@ -177,7 +185,7 @@ def _train_level(group, until_step, failed):
         survivors.append(session)
     if len(survivors) != len(group):
       group = survivors
-      pack = _make_pack(group) if group else None
+      pack = make_pack(group) if group else None
 
 
 class _Sequence:

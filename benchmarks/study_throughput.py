@@ -1,0 +1,129 @@
+"""Training throughput of a study on this device: K models packed against K solo jobs.
+
+For each K, prints the model-steps per second of
+  - K solo jobs running at once, each a process with its share of the device
+    (cores split between them on a CPU, as the local launcher splits them),
+    measured in the same run as the reference;
+  - one process training the K models as a pack, with each pack step
+    (packed_training): "batched" (one vmapped computation for all K) and
+    "sequential" (each model's solo step in turn);
+and each pack's rate as a ratio to the K solo jobs'. The models are the
+study's conv beta-VAE on procedural dSprites at batch 64 (quickstart models
+0, 50, 100, ...: different seeds and betas). Targets (issue 12): on one
+H100/H200-class GPU >= 44,000 model-steps/s (the 12,600-model study's
+training in 24 hours); on a CPU a pack of 4 at least as fast as 4 solo jobs.
+
+  python benchmarks/study_throughput.py [--sizes 1,4,16,64] [--seconds 5] [--device auto]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+
+from dlib_torch import gin_registry
+from dlib_torch.config import reproduce as studies
+from dlib_torch.methods.unsupervised import packed_training
+from dlib_torch.methods.unsupervised import train
+from dlib_torch.pipeline import stages
+from dlib_torch.utils import devices
+
+import train_step  # benchmarks/, the script's own folder
+
+_WARMUP_STEPS = 2
+
+
+def members(count, folder):
+  """(model_dir, config files, bindings) of `count` beta-VAE models of the quickstart study."""
+  study = studies.get_study("quickstart")
+  found = []
+  for k in range(count):
+    # Models 0-299 are beta-VAEs: 50 seeds of each of six betas.
+    bindings, config_file = study.get_model_config((k * 50 + k // 6) % 300)
+    found.append((os.path.join(folder, str(k), "model"), [config_file],
+                  stages.training_bindings(config_file, bindings)))
+  return found
+
+
+def model_steps_per_second(pack_members, pack_step, seconds, device):
+  """Trains the members as one pack for about `seconds`; model-steps per second."""
+  sessions = packed_training.prepare(pack_members, train.Runtime(device=device))
+  # The step reads gin (the reconstruction loss, ...), as in train_pack.
+  return gin_registry.run_with_config("train", pack_members[0][1], pack_members[0][2],
+                                      _time_pack, sessions, pack_step, seconds)
+
+
+def _time_pack(sessions, pack_step, seconds):
+  for session in sessions:
+    session.runtime.pack_step = pack_step
+    session.open()
+  pack = packed_training.make_pack(sessions)
+  try:
+    iterations, start = 0, None
+    while start is None or time.perf_counter() - start < seconds:
+      if iterations == _WARMUP_STEPS:
+        train_step.synchronize(sessions[0].device)
+        start = time.perf_counter()
+      pack.step([session.next_features() for session in sessions])
+      iterations += 1
+    train_step.synchronize(sessions[0].device)
+    return len(sessions) * (iterations - _WARMUP_STEPS) / (time.perf_counter() - start)
+  finally:
+    for session in sessions:
+      session.close()
+
+
+def solo_jobs(count, seconds, device):
+  """Model-steps per second of `count` solo jobs running at once (one process each)."""
+  threads = max(1, (os.cpu_count() or 1) // count)
+  env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+  workers = [subprocess.Popen([sys.executable, __file__, "--worker", str(k), "--seconds",
+                               str(seconds), "--device", device], env=env,
+                              stdout=subprocess.PIPE, text=True) for k in range(count)]
+  return sum(json.loads(w.communicate()[0].strip().splitlines()[-1]) for w in workers)
+
+
+def worker(index, seconds, device):
+  """One solo job: model `index` of members(), trained on its own for `seconds`."""
+  torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+  with tempfile.TemporaryDirectory() as folder:
+    print(json.dumps(model_steps_per_second([members(index + 1, folder)[index]],
+                                            "sequential", seconds, device)))
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--sizes", default=None,
+                      help="pack sizes K (default: 1,4,16,64 on a GPU, 1,4 on a CPU)")
+  parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per figure")
+  parser.add_argument("--device", default="auto")
+  parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+  args = parser.parse_args()
+  if args.worker is not None:
+    worker(args.worker, args.seconds, args.device)
+    return
+  device = devices.resolve_device(args.device)
+  sizes = args.sizes or ("1,4,16,64" if device.type == "cuda" else "1,4")
+  print("device: {} ({} CPU threads), load average {:.2f}".format(
+      device, torch.get_num_threads(), os.getloadavg()[0]))
+  for count in (int(k) for k in sizes.split(",")):
+    reference = solo_jobs(count, args.seconds, str(device))
+    line = "K={:<3d} {} solo jobs {:9.1f} model-steps/s".format(count, count, reference)
+    for pack_step in ("batched", "sequential"):
+      try:
+        with tempfile.TemporaryDirectory() as folder:
+          rate = model_steps_per_second(members(count, folder), pack_step, args.seconds,
+                                        str(device))
+        line += " | {} pack {:9.1f} ({:.2f}x)".format(pack_step, rate, rate / reference)
+      except torch.cuda.OutOfMemoryError:
+        line += " | {} pack: out of memory".format(pack_step)
+    print(line, flush=True)
+  print("load average {:.2f}".format(os.getloadavg()[0]))
+
+
+if __name__ == "__main__":
+  main()
