@@ -71,6 +71,22 @@ def test_a_batched_pack_equals_the_solo_runs_within_float_rounding(tmp_path, mod
     assert _gin(pack_dir) == _gin(solo_dir)
 
 
+@pytest.mark.parametrize("model_nums", [
+    [600, 651],  # DIP-VAE-I, lambda_od 1 and 2
+    [900, 951],  # DIP-VAE-II
+    [1200, 1251],  # beta-TCVAE
+    [1500, 1551],  # AnnealedVAE, c_max 5 and 10
+])
+def test_every_unsupervised_method_packs(tmp_path, model_nums):
+  solo = [_member(tmp_path, "solo", n, ["model.training_steps = 2"]) for n in model_nums]
+  for member in solo:
+    _train_solo(member)
+  packed = [_member(tmp_path, "pack", n, ["model.training_steps = 2"]) for n in model_nums]
+  assert packed_training.train_pack(packed, train.Runtime(pack_step="batched")) == {}
+  for (solo_dir, _, _), (pack_dir, _, _) in zip(solo, packed):
+    assert _results(pack_dir) == pytest.approx(_results(solo_dir), rel=1e-4)
+
+
 @pytest.mark.parametrize("pack_step", ["sequential", "batched"])
 def test_a_killed_pack_resumes_to_the_uninterrupted_packs_results(tmp_path, pack_step):
   whole = [_member(tmp_path, "whole", n) for n in (0, 50)]

@@ -258,7 +258,9 @@ def _to_device(batch, device):
   if isinstance(batch, (tuple, list)):  # e.g. pairs and labels, images and factors
     return tuple(_to_device(part, device) for part in batch)
   tensor = torch.from_numpy(batch)
-  return tensor.to(device, non_blocking=True) if device.type != "cpu" else tensor
+  if device.type == "cuda":  # From pinned memory the copy runs beside the computation.
+    return tensor.pin_memory().to(device, non_blocking=True)
+  return tensor.to(device) if device.type != "cpu" else tensor
 
 
 def export_model(model, model_dir, dataset, global_step):
