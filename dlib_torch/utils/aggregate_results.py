@@ -5,6 +5,7 @@ import json
 import pandas as pd
 
 from dlib_torch.utils import atomic_io
+from dlib_torch.utils import errors
 
 
 def aggregate_results_to_json(result_file_pattern, output_path):
@@ -16,7 +17,12 @@ def aggregate_results_to_json(result_file_pattern, output_path):
   paths = sorted(glob.glob(result_file_pattern))
   rows = []
   for path in paths:
-    row = atomic_io.read_json(path)
+    try:
+      row = atomic_io.read_json(path)
+    except ValueError as e:  # Empty, truncated or not JSON: nothing is written.
+      raise errors.UserError("{} is not a JSON results file ({}).".format(path, e)) from e
+    if not isinstance(row, dict):
+      raise errors.UserError("{} is not a JSON results file (no object).".format(path))
     row["path"] = path
     rows.append(row)
   df = pd.DataFrame(rows)

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from dlib_torch.methods.shared import cpu_convolutions
+from dlib_torch.utils import errors
 
 
 def _glorot(module):
@@ -37,6 +38,7 @@ def _num_pixels(shape):
 @gin.configurable("encoder", allowlist=["num_latent", "encoder_fn"])
 def make_gaussian_encoder(input_shape, num_latent=gin.REQUIRED, encoder_fn=gin.REQUIRED):
   """Builds the encoder network: NHWC images -> (means, log_vars)."""
+  errors.check_positive_int("encoder.num_latent", num_latent)
   return cpu_convolutions.use_cpu_kernels(
       encoder_fn(input_shape=list(input_shape), num_latent=num_latent))
 

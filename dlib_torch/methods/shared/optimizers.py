@@ -18,6 +18,8 @@ from typing import Any, Dict
 import gin
 import torch
 
+from dlib_torch.utils import errors
+
 
 @dataclasses.dataclass
 class OptimizerSpec:
@@ -25,6 +27,10 @@ class OptimizerSpec:
   optimizer_class: Any
   kwargs: Dict[str, Any]
   learning_rate: Any  # a float, or a function global_step -> float
+
+  def __post_init__(self):
+    if not callable(self.learning_rate):
+      errors.check_positive_number("learning_rate", self.learning_rate)
 
   def build(self, params):
     return self.optimizer_class(params, lr=self.rate_at(0), **self.kwargs)

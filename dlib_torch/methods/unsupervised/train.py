@@ -7,7 +7,6 @@ batches of a second stream, and writes results/{gin,json,aggregate}.
 """
 import dataclasses
 import os
-import shutil
 import sys
 import time
 from typing import Callable, Optional
@@ -28,6 +27,7 @@ from dlib_torch.utils import host_memory
 from dlib_torch.utils import results
 from dlib_torch.utils import summaries
 from dlib_torch.utils import torchscript_io
+from dlib_torch.utils import write_errors
 
 
 @dataclasses.dataclass
@@ -65,14 +65,22 @@ def _results_complete(model_dir):
 
 
 def prepare_model_dir(model_dir, overwrite):
-  """Applies the overwrite rule; an unfinished run's folder is kept for resuming."""
+  """Takes the model folder for this run and applies the overwrite rule.
+
+  The folder's lock is held until the training step ends (a second process
+  on it ends with folder_lock.FolderBusy) and what a killed run left there is
+  removed (atomic_io.claim_folder); an unfinished run's folder is kept for
+  resuming.
+  """
+  atomic_io.claim_folder(model_dir)
   if os.path.exists(model_dir):
     if overwrite:
-      shutil.rmtree(model_dir)
+      atomic_io.remove_folder(model_dir)
     elif _results_complete(model_dir):
       raise errors.UserError(
           "Directory already exists and overwrite is False: {}".format(model_dir))
-  os.makedirs(model_dir, exist_ok=True)
+  with write_errors.translated(model_dir):
+    os.makedirs(model_dir, exist_ok=True)
 
 
 @gin.configurable("model", denylist=["model_dir", "overwrite", "runtime"])
@@ -97,6 +105,9 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
       protocol (model.training_inputs), e.g. the semi-supervised one's seeds.
   """
   del name, model_num
+  for key, value in (("training_steps", training_steps), ("batch_size", batch_size),
+                     ("eval_steps", eval_steps)):
+    errors.check_positive_int("model." + key, value)
   runtime = runtime or Runtime()
   # Everything that can fail on bad input comes before the folder is touched.
   device = devices.resolve_device(runtime.device)
@@ -107,9 +118,10 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
   if isinstance(model, type):
     model = model()
   inputs = model.training_inputs(dataset, random_seed, eval_steps, **protocol_params)
-  prepare_model_dir(model_dir, overwrite)
   session = TrainingSession(model_dir, model, inputs, dataset, device, runtime,
                             training_steps, batch_size)
+  prepare_model_dir(model_dir, overwrite)
+  session.restore()
   if runtime.hand_over is not None:
     runtime.hand_over(session)
     return
@@ -137,14 +149,14 @@ class TrainingSession:
     self.optimizers = model.make_optimizers()
     self.generator = torch.Generator(device=device).manual_seed(inputs.torch_seed)
     self.global_step, self.elapsed_before = 0, 0.0
-    self.resumed = self._restore()
+    self.resumed = False
     self.start = time.time()
 
-  def _restore(self):
-    """Loads the folder's checkpoint, if any; whether there was one."""
+  def restore(self):
+    """Loads the folder's checkpoint, if it has one (a run that stopped resumes)."""
     state = checkpoint.load(self.model_dir)
     if state is None:
-      return False
+      return
     if state["config"] != self.config_text:
       raise errors.UserError(
           "{} holds an unfinished run with another configuration; use --overwrite to "
@@ -155,8 +167,8 @@ class TrainingSession:
     self.generator.set_state(state["generator"].to(self.generator.get_state().device))
     self.inputs.stream.set_state(state["stream"])
     self.global_step, self.elapsed_before = state["global_step"], state["elapsed_time"]
+    self.resumed = True
     logging.info("Resuming training at step %d.", self.global_step)
-    return True
 
   @property
   def done(self):
