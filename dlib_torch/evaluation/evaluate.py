@@ -6,7 +6,6 @@ import warnings
 
 import gin
 import numpy as np
-import torch
 
 from dlib_torch import gin_registry
 from dlib_torch.data.ground_truth import named_data
@@ -14,6 +13,7 @@ from dlib_torch.utils import atomic_io
 from dlib_torch.utils import devices
 from dlib_torch.utils import pipeline_step
 from dlib_torch.utils import results
+from dlib_torch.utils import seeding
 from dlib_torch.utils import torchscript_io
 
 
@@ -53,9 +53,9 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
   dataset = named_data.get_named_ground_truth_data()
   device = devices.resolve_device(device)
   representation_function = torchscript_io.load_representation(model_dir, device=device)
-  # Sampled representations draw from torch's global generator: seeding it
-  # makes their scores reproducible (the original's were not).
-  torch.manual_seed(random_seed)
+  # Sampled representations draw from torch's global generator, the fits of
+  # several metrics from numpy's: seeded, a score depends only on its config.
+  seeding.seed_global_generators(random_seed)
   with atomic_io.staged_directory(output_dir) as staging:
     kwargs = {}
     if _accepts_artifact_dir(evaluation_fn):

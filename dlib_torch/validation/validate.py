@@ -14,7 +14,6 @@ import time
 
 import gin
 import numpy as np
-import torch
 
 from dlib_torch import gin_registry
 from dlib_torch.data.ground_truth import named_data
@@ -23,6 +22,7 @@ from dlib_torch.utils import atomic_io
 from dlib_torch.utils import devices
 from dlib_torch.utils import pipeline_step
 from dlib_torch.utils import results
+from dlib_torch.utils import seeding
 from dlib_torch.utils import torchscript_io
 
 
@@ -61,8 +61,8 @@ def validate(model_dir, output_dir, overwrite=False, validation_fn=gin.REQUIRED,
   observations, labels, _ = semi_supervised_utils.sample_supervised_data(
       random_seed, dataset, num_labelled_samples)
   representation_function = torchscript_io.load_representation(model_dir, device=device)
-  # As in evaluation: sampled representations draw from torch's global generator.
-  torch.manual_seed(random_seed)
+  # As in evaluation: the fits and sampled representations draw from the global generators.
+  seeding.seed_global_generators(random_seed)
   with atomic_io.staged_directory(output_dir) as staging:
     validation_results = dict(
         validation_fn(observations, np.transpose(labels), representation_function))
