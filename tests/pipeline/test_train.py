@@ -192,3 +192,26 @@ def test_unknown_data_set_leaves_no_model_dir(tmp_path):
     _train(tmp_path, tmp_path / "m", bindings=["dataset.name = 'no_such_data'"])
   assert not os.path.exists(tmp_path / "m")
 
+
+
+def test_a_non_finite_discriminator_loss_stops_factor_vae(tmp_path, monkeypatch):
+  # The discriminator's loss is not logged, but its optimizer steps on it: it is checked too.
+  original = vae.FactorVAE.losses_from_codes
+  calls = {"n": 0}
+
+  def nan_discriminator_after_three(self, *args):
+    calls["n"] += 1
+    values = original(self, *args)
+    if calls["n"] > 3:
+      values["discriminator_loss"] = values["discriminator_loss"] * float("nan")
+    return values
+
+  monkeypatch.setattr(vae.FactorVAE, "losses_from_codes", nan_discriminator_after_three)
+  with pytest.raises(train.TrainingDiverged, match="discriminator_loss=nan"):
+    _train(tmp_path, tmp_path / "m", ["model.model = @factor_vae()", "factor_vae.gamma = 10.",
+                                      "discriminator.discriminator_fn = @fc_discriminator",
+                                      "discriminator_optimizer.optimizer_fn = @AdamOptimizer"],
+           runtime=train.Runtime(checkpoint_every_steps=2))
+  state = torch.load(str(tmp_path / "m" / "checkpoint" / "checkpoint.pt"), weights_only=False)
+  assert state["global_step"] == 6  # Two global steps per iteration; the 4th diverged.
+  assert all(torch.isfinite(v).all() for v in state["model"].values())

@@ -267,7 +267,7 @@ class _Pack:
           self.losses, {"model." + name: w for name, w in weights.items()},
           (features, noise.PackedNoise(self.generators, index)))
       return (tuple(sign * values[key] for _, (key, sign) in objectives),
-              {key: values[key].detach() for key in model.logged_scalars})
+              {key: values[key].detach() for key in model.step_scalars()})
 
     outputs, vjp_fn, logged = func.vjp(objective_values, weights, has_aux=True)
     gradients = {}

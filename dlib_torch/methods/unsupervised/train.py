@@ -210,13 +210,16 @@ class TrainingSession:
     return _to_device(batch, self.device)
 
   def record(self, values, steps):
-    """Books an iteration's scalars (floats): log, summaries, checkpoint, step count."""
+    """Books an iteration's scalars (floats; every one must be finite): log, summaries,
+    checkpoint, step count."""
     if not all(np.isfinite(v) for v in values.values()):
       raise TrainingDiverged(
           "Training diverged at step {} ({}); the last good checkpoint is kept in {}.".format(
               self.global_step, ", ".join("{}={}".format(k, v) for k, v in values.items()),
               checkpoint.checkpoint_path(self.model_dir)))
     runtime = self.runtime
+    logged = getattr(self.model, "logged_scalars", None)
+    values = {k: v for k, v in values.items() if logged is None or k in logged}
     self.global_step += steps
     # Whether the iteration passed a multiple of log_every_steps (FactorVAE counts 2).
     log_now = (self.global_step // runtime.log_every_steps !=

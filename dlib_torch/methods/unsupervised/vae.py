@@ -89,7 +89,13 @@ class BaseVAE(gaussian_encoder_model.GaussianEncoderModel):
       (sign * values[key]).backward(inputs=parameters, retain_graph=i < last)
     for optimizer, _ in optimizers_by_name.values():
       optimizer.step()
-    return {k: values[k].detach() for k in self.logged_scalars}, self.steps_per_iteration
+    return {k: values[k].detach() for k in self.step_scalars()}, self.steps_per_iteration
+
+  def step_scalars(self):
+    """What train_step returns: the logged scalars and every optimizer's objective,
+    which the loop checks are finite (it logs only logged_scalars)."""
+    return tuple(dict.fromkeys(self.logged_scalars +
+                               tuple(key for key, _ in self.objectives.values())))
 
   def eval_losses(self, features, global_step, generator):
     self.global_step = global_step
