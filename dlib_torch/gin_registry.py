@@ -13,6 +13,7 @@ import traceback
 import gin
 
 from dlib_torch.utils import errors
+from dlib_torch.utils import folder_lock
 from dlib_torch.utils import submodules
 
 _DATA = "dlib_torch.data.ground_truth"
@@ -38,11 +39,13 @@ def run_with_config(step, gin_config_files, gin_bindings, fn, *args, **kwargs):
   """Parses the gin files and bindings for `step`, calls fn, and clears gin.
 
   Bindings are applied after the files, so they override them, as in the
-  original's `*_with_gin` functions.
+  original's `*_with_gin` functions. The output folder the step takes
+  (folder_lock.hold_for_step) is given back when fn returns.
   """
   _parse(step, gin_config_files, gin_bindings)
   try:
-    return fn(*args, **kwargs)
+    with folder_lock.step():
+      return fn(*args, **kwargs)
   except (ValueError, TypeError, RuntimeError) as e:
     # Raised by gin itself while calling a configurable: a required binding left
     # out, a reference to an unknown configurable, a parameter the function lacks.

@@ -3,17 +3,25 @@ import os
 
 import gin
 
+from dlib_torch.utils import atomic_io
 from dlib_torch.utils import errors
+from dlib_torch.utils import folder_lock
 from dlib_torch.utils import results
 
 
 def check_output_dir(output_dir, overwrite):
-  """The original's rule: an existing output folder needs overwrite=True.
+  """Takes the output folder for this step and applies the original's rule: an existing
+  output folder needs overwrite=True.
 
-  The folder itself is only replaced when the step has succeeded (see
+  The folder's lock (folder_lock) is held until the step ends, so a second
+  process on the same folder ends at once with folder_lock.FolderBusy, and
+  what a killed run left there is removed (atomic_io.claim_folder). The
+  folder itself is only replaced when the step has succeeded (see
   atomic_io.staged_directory), so a failed step loses nothing.
   """
+  atomic_io.claim_folder(output_dir)
   if os.path.exists(output_dir) and not overwrite:
+    folder_lock.end_unscoped(output_dir)
     raise errors.UserError(
         "Directory already exists and overwrite is False: {}".format(output_dir))
 

@@ -44,8 +44,16 @@ def update_result_directory(result_dir, step_name, results_dict, old_result_dir=
 
 
 def copydir(path_to_old_dir, path_to_new_dir):
-  """Recursively copies a folder, merging into an existing target."""
-  shutil.copytree(path_to_old_dir, path_to_new_dir, dirs_exist_ok=True)
+  """Recursively copies a folder, merging into an existing target.
+
+  A failed copy raises its own OSError (shutil.copytree would gather them into
+  one shutil.Error without an errno, hiding a full disk).
+  """
+  for folder, _, files in os.walk(path_to_old_dir, followlinks=True):
+    target = os.path.join(path_to_new_dir, os.path.relpath(folder, path_to_old_dir))
+    os.makedirs(target, exist_ok=True)
+    for name in files:
+      shutil.copy2(os.path.join(folder, name), os.path.join(target, name))
 
 
 def gin_dict(config_path=None):

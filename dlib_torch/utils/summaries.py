@@ -12,6 +12,8 @@ import os
 
 from absl import logging
 
+from dlib_torch.utils import write_errors
+
 
 class Summaries:
   """Scalar summaries of one run, written on first use (the import costs about a second)."""
@@ -37,11 +39,13 @@ class Summaries:
 
   def add_scalars(self, step, values, subfolder=""):
     """Writes {tag: float} at `step`, into the run's folder or a subfolder of it."""
-    writer = self._writer(subfolder)
-    if writer is not None:
-      for tag, value in values.items():
-        writer.add_scalar(tag, value, step)
+    with write_errors.translated(os.path.join(self._log_dir, subfolder)):
+      writer = self._writer(subfolder)
+      if writer is not None:
+        for tag, value in values.items():
+          writer.add_scalar(tag, value, step)
 
   def close(self):
-    for writer in self._writers.values():
-      writer.close()
+    with write_errors.translated(self._log_dir):
+      for writer in self._writers.values():
+        writer.close()

@@ -39,7 +39,7 @@ def save_module(module, directory, name, description):
   path = artefact_path(directory, name)
   with _quiet_deprecation():
     scripted = torch.jit.script(module)
-    atomic_io.write_with(path, lambda tmp: torch.jit.save(scripted, tmp))
+    atomic_io.write_torch(path, torch.jit.save, scripted)
   atomic_io.write_json(path[:-len(".pt")] + ".json", description)
   return path
 

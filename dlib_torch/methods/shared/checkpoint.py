@@ -19,7 +19,8 @@ def checkpoint_path(model_dir):
 
 
 def save(model_dir, state):
-  atomic_io.write_with(checkpoint_path(model_dir), lambda tmp: torch.save(state, tmp))
+  """Replaces the checkpoint atomically; on a full disk the previous one is kept (WriteError)."""
+  atomic_io.write_torch(checkpoint_path(model_dir), torch.save, state)
 
 
 def load(model_dir):

@@ -45,6 +45,7 @@ from dlib_torch.methods.shared import optimizers as optimizer_lib
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.utils import devices
 from dlib_torch.utils import errors
+from dlib_torch.utils import folder_lock
 
 # `model.*` bindings in which the models of a pack may differ, besides the method's
 # hyper-parameters.
@@ -64,15 +65,17 @@ def train_pack(members, runtime=None, overwrite=False):
     {model_dir: train.TrainingDiverged} of the members that diverged.
   """
   runtime = runtime or train.Runtime()
-  sessions = prepare(members, runtime, overwrite)
-  failed = {}
-  # The step calls configurables (the reconstruction loss, ...) that read gin: the
-  # members share those bindings, so the first member's configuration serves all.
-  gin_registry.run_with_config("train", members[0][1], members[0][2], _train_together,
-                               sessions, failed)
-  for model_dir, config_files, bindings in members:
-    if model_dir not in failed:
-      train.train_with_gin(model_dir, False, config_files, bindings, runtime=runtime)
+  # The members' folders stay locked (folder_lock) until the pack is done.
+  with folder_lock.step():
+    sessions = prepare(members, runtime, overwrite)
+    failed = {}
+    # The step calls configurables (the reconstruction loss, ...) that read gin: the
+    # members share those bindings, so the first member's configuration serves all.
+    gin_registry.run_with_config("train", members[0][1], members[0][2], _train_together,
+                                 sessions, failed)
+    for model_dir, config_files, bindings in members:
+      if model_dir not in failed:
+        train.train_with_gin(model_dir, False, config_files, bindings, runtime=runtime)
   return failed
 
 
