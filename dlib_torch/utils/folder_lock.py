@@ -11,7 +11,9 @@ releases a flock when its process ends, however it ends, so a lock left by a
 killed process never blocks the next run: the next run takes it. The holder
 removes the file when it lets go (so finished runs leave nothing behind); a
 run that takes a lock checks that the file it locked is still the one at the
-path, so removing the file cannot let two processes hold the folder.
+path, so removing the file cannot let two processes hold the folder. Linux
+honours flock across NFS clients (as byte-range locks); on a file system
+that cannot lock at all, steps run unlocked after a warning.
 
 Within one process the lock is re-entrant: a step that holds its folder may
 take it again (the folder's staged write inside the step, the stages of one
@@ -22,12 +24,15 @@ write of that folder ends) or the process ends.
 """
 import contextlib
 import datetime
+import errno
 import fcntl
 import json
 import os
 import socket
 import sys
 import threading
+
+from absl import logging
 
 from dlib_torch.utils import errors
 from dlib_torch.utils import write_errors
@@ -38,7 +43,8 @@ class FolderBusy(errors.UserError):
 
 
 class _Lock:
-  """An open, flocked lock file; `count` is the number of holds of this process."""
+  """An open, flocked lock file (fd None where the file system cannot lock); `count` is the
+  number of holds of this process."""
 
   def __init__(self, fd, path, created_dirs):
     self.fd, self.path, self.created_dirs, self.count = fd, path, created_dirs, 0
@@ -78,11 +84,12 @@ def release(folder):
     if lock.count > 0:
       return
     del _held[path]
-    try:
-      os.unlink(path)  # While still locked: nobody can have taken it meanwhile.
-    except OSError:
-      pass
-    os.close(lock.fd)
+    if lock.fd is not None:
+      try:
+        os.unlink(path)  # While still locked: nobody can have taken it meanwhile.
+      except OSError:
+        pass
+      os.close(lock.fd)
     for directory in reversed(lock.created_dirs):
       try:
         os.rmdir(directory)  # Only if the step left it empty (it failed early).
@@ -160,8 +167,20 @@ def _take(folder, path):
     except BlockingIOError:
       holder = _read_holder(fd)
       os.close(fd)
+      _remove_dirs(created_dirs)
       raise FolderBusy("{} is being written by {}; wait for it to end, or stop it and run "
                        "again.".format(os.path.abspath(folder), holder)) from None
+    except OSError as e:
+      if e.errno not in _NO_FLOCK:
+        os.close(fd)
+        raise
+      # A file system without flock (Lustre mounted without -o flock, some FUSE ones):
+      # writes stay atomic, but two processes on one folder are not kept apart.
+      _warn_once(os.path.dirname(path), e)
+      if os.fstat(fd).st_size == 0:
+        os.unlink(path)
+      os.close(fd)
+      return _Lock(None, path, created_dirs)
     # The holder before us may have removed the file after we opened it: then we
     # hold a lock nobody else sees, and take the new file instead.
     try:
@@ -173,6 +192,18 @@ def _take(folder, path):
     os.close(fd)
   _write_holder(fd)
   return _Lock(fd, path, created_dirs)
+
+
+# flock's answers on a file system that does not support it.
+_NO_FLOCK = (errno.ENOLCK, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL)
+_warned = set()
+
+
+def _warn_once(directory, exc):
+  if directory not in _warned:
+    _warned.add(directory)
+    logging.warning("The file system of %s does not lock files (%s): nothing stops two "
+                    "processes from writing the same folder there.", directory, exc.strerror)
 
 
 def _same_file(fd, path):

@@ -1,5 +1,7 @@
 """folder_lock: one writer per folder, re-entrant within a process, released when its holder
 ends however it ends; step scopes."""
+import errno
+import fcntl
 import os
 import socket
 import subprocess
@@ -112,3 +114,15 @@ def test_an_unwritable_parent_is_a_write_error(tmp_path, monkeypatch):
   with pytest.raises(write_errors.WriteError, match=r"Cannot write .*out: Permission denied "
                      r"\(EACCES\)"):
     folder_lock.acquire(str(tmp_path / "out"))
+
+
+def test_a_file_system_without_flock_is_written_unlocked_with_a_warning(tmp_path, monkeypatch):
+  def unsupported(*args):
+    raise OSError(errno.ENOLCK, "No locks available")
+
+  monkeypatch.setattr(fcntl, "flock", unsupported)
+  folder = str(tmp_path / "out")
+  with folder_lock.hold(folder):
+    assert folder_lock.holds(folder)
+  assert not folder_lock.holds(folder)
+  assert os.listdir(str(tmp_path)) == []
