@@ -17,6 +17,7 @@ import torch
 from dlib_torch.utils import atomic_io
 from dlib_torch.utils import batching
 from dlib_torch.utils import errors
+from dlib_torch.utils import inference
 
 TORCHSCRIPT_DIR = "torchscript"
 
@@ -63,23 +64,34 @@ def load_description(directory, name):
   return atomic_io.read_json(artefact_path(directory, name)[:-len(".pt")] + ".json")
 
 
-def numpy_function(module, batch_size=256, device="cpu"):
+def numpy_function(module, batch_size=inference.SUPER_ROWS, device="cpu", tune=None,
+                   cache_key=None):
   """Wraps a TorchScript module as numpy in -> numpy float32 out, in batches.
 
   The module's outputs may be a tensor or a tuple of tensors; the function
   returns an array or a tuple of arrays accordingly. It takes any number of
   observations at once (utils.batching), so the metrics hand it large chunks.
+  The module sees pieces of `batch_size` rows. On the CPU (`tune` None or
+  True, with the default batch_size) the first call with at least batch_size
+  rows chooses by measurement how to run the module (utils.inference: frozen,
+  optimised for inference, smaller calls) among the ways that give its codes
+  and random draws to the bit; the choice is remembered for the process
+  under `cache_key` (a loaded file's path, size and time).
   """
+  device = torch.device(device)
+  if tune is None:
+    tune = device.type == "cpu"
+  state = {"way": inference.Way("as loaded", module, batch_size),
+           "to_choose": tune and batch_size == inference.SUPER_ROWS}
 
   def run(x):
-    outputs = []
+    if state["to_choose"] and len(x) >= batch_size:
+      state["way"], state["to_choose"] = _chosen_way(module, x, cache_key), False
+    way = state["way"]
     with torch.inference_mode():
-      for start in range(0, len(x), batch_size):
-        chunk = torch.as_tensor(np.asarray(x[start:start + batch_size], dtype=np.float32),
-                                device=device)
-        out = module(chunk)
-        out = out if isinstance(out, tuple) else (out,)
-        outputs.append([o.float().cpu().numpy() for o in out])
+      chunk = torch.as_tensor(np.asarray(x, dtype=np.float32), device=device)
+      outputs = [[o.float().cpu().numpy() for o in out]
+                 for out in inference.run(way.module, chunk, way.rows, batch_size)]
     if not outputs:
       raise errors.UserError("Cannot apply a model to an empty batch.")
     stacked = tuple(np.concatenate(parts, axis=0) for parts in zip(*outputs))
@@ -88,16 +100,39 @@ def numpy_function(module, batch_size=256, device="cpu"):
   return batching.declare_any_batch_size(run)
 
 
+# (cache key, torch threads, input row shape) -> inference.Way chosen in this process.
+_CHOSEN_WAYS = {}
+
+
+def _chosen_way(module, x, cache_key):
+  key = (cache_key, torch.get_num_threads(), tuple(np.shape(x)[1:]))
+  if cache_key is None or key not in _CHOSEN_WAYS:
+    chosen = inference.choose(module, inference.example_input(x))
+    if cache_key is None:
+      return chosen
+    _CHOSEN_WAYS[key] = chosen
+  return _CHOSEN_WAYS[key]
+
+
+def _loaded_function(directory, name, device):
+  """numpy_function of a saved artefact, its choice of how to run remembered per file."""
+  path = artefact_path(directory, name)
+  module = load_module(directory, name, device)
+  stat = os.stat(path)
+  return numpy_function(module, device=device, cache_key=(
+      os.path.abspath(path), stat.st_size, stat.st_mtime_ns, str(device)))
+
+
 def load_gaussian_encoder(model_dir, device="cpu"):
   """numpy images -> (mean, logvar) numpy arrays, from a trained model dir."""
-  return numpy_function(load_module(model_dir, "gaussian_encoder", device), device=device)
+  return _loaded_function(model_dir, "gaussian_encoder", device)
 
 
 def load_decoder(model_dir, device="cpu"):
   """numpy latents -> numpy logits images, from a trained model dir."""
-  return numpy_function(load_module(model_dir, "decoder", device), device=device)
+  return _loaded_function(model_dir, "decoder", device)
 
 
 def load_representation(post_dir, device="cpu"):
   """numpy images -> numpy representation, from a postprocessed dir."""
-  return numpy_function(load_module(post_dir, "representation", device), device=device)
+  return _loaded_function(post_dir, "representation", device)
