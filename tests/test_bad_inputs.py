@@ -163,7 +163,8 @@ CASES = [
      "post"),
     ("udr_missing_models", "dudr", lambda r: [
         "--model_dirs=" + os.path.join(r, "no_a") + "," + os.path.join(r, "no_b"),
-        "--output_dir=" + os.path.join(r, "new_udr")], "no_a"),
+        "--output_dir=" + os.path.join(r, "new_udr"),
+        "--gin_config=" + resources.config_path("tests/udr/udr.gin")], "no_a"),
     # Representations that are not what they should be.
     ("representation_not_torchscript", "devaluate", _evaluate("not_torchscript"),
      "TorchScript"),
@@ -218,7 +219,8 @@ CASES = [
         "--gin_config=" + resources.config_path(_MIG)], "overwrite"),
     ("udr_over_existing_output", "dudr", lambda r: [
         "--model_dirs=" + os.path.join(r, "model") + "," + os.path.join(r, "model"),
-        "--output_dir=" + os.path.join(r, "mig")], "overwrite"),
+        "--output_dir=" + os.path.join(r, "mig"),
+        "--gin_config=" + resources.config_path("tests/udr/udr.gin")], "overwrite"),
 ]
 
 
@@ -234,6 +236,7 @@ def test_bad_input_is_one_error_line_and_changes_nothing(done, case):
   assert "Traceback" not in completed.stderr, completed.stderr[-3000:]
   last_line = completed.stderr.strip().splitlines()[-1]
   assert last_line.startswith("Error: ") and fragment in last_line, completed.stderr[-3000:]
+  assert "In call to configurable" not in last_line
   after = _fingerprint(done)
   assert after == before
 

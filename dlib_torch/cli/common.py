@@ -15,7 +15,10 @@ from absl import logging
 from dlib_torch.utils import errors
 
 def _one_line(exc):
-  return " ".join(str(exc).split()) or type(exc).__name__
+  # gin appends "In call to configurable 'x' (<function ...>)" to errors raised inside a
+  # configurable: noise on an error line.
+  text = str(exc).split("\n  In call to configurable")[0]
+  return " ".join(text.split()) or type(exc).__name__
 
 
 def run_main(main):

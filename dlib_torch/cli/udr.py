@@ -18,6 +18,8 @@ flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings, applied after the f
 flags.DEFINE_string("gin_evaluation_config_glob", None,
                     "Run every UDR config matching this glob, each into "
                     "output_dir/<config name> (then --gin_config/--gin_bindings are ignored).")
+flags.DEFINE_boolean("overwrite", False, "Whether to replace existing results in the output "
+                     "folder(s).")
 flags.mark_flags_as_required(["output_dir"])
 common.define_device_flag()
 
@@ -28,7 +30,8 @@ def main(unused_argv):
   if FLAGS.gin_evaluation_config_glob is None:
     common.require_files(FLAGS.gin_config)
     evaluate.evaluate_with_gin(FLAGS.model_dirs, FLAGS.output_dir, FLAGS.gin_config,
-                               FLAGS.gin_bindings, device=FLAGS.device)
+                               FLAGS.gin_bindings, device=FLAGS.device,
+                               overwrite=FLAGS.overwrite)
     return
   config_files = sorted(glob.glob(FLAGS.gin_evaluation_config_glob))
   if not config_files:
@@ -37,7 +40,7 @@ def main(unused_argv):
     metric_name = os.path.basename(config_file).replace(".gin", "")
     evaluate.evaluate_with_gin(FLAGS.model_dirs, os.path.join(FLAGS.output_dir, metric_name),
                                [config_file], ["evaluation.name = '{}'".format(metric_name)],
-                               device=FLAGS.device)
+                               device=FLAGS.device, overwrite=FLAGS.overwrite)
 
 
 def run():

@@ -134,5 +134,30 @@ def load_decoder(model_dir, device="cpu"):
 
 
 def load_representation(post_dir, device="cpu"):
-  """numpy images -> numpy representation, from a postprocessed dir."""
-  return _loaded_function(post_dir, "representation", device)
+  """numpy images -> numpy representation, from a postprocessed dir.
+
+  Checked as it runs: images of another shape than the model's, and codes that
+  are not one finite row per image, are a UserError naming the folder.
+  """
+  function = _loaded_function(post_dir, "representation", device)
+  try:
+    observation_shape = load_description(post_dir, "representation").get("observation_shape")
+  except FileNotFoundError:
+    observation_shape = None
+
+  def checked(x):
+    if observation_shape is not None and list(np.shape(x)[1:]) != list(observation_shape):
+      raise errors.UserError(
+          "The representation in {} takes images of shape {}, not {}: is the data set the "
+          "model's?".format(post_dir, observation_shape, list(np.shape(x)[1:])))
+    codes = function(x)
+    if np.ndim(codes) != 2 or len(codes) != len(x):
+      raise errors.UserError(
+          "The representation in {} returned codes of shape {} for {} images, not "
+          "(images, size).".format(post_dir, list(np.shape(codes)), len(x)))
+    if not np.all(np.isfinite(codes)):
+      raise errors.UserError("The representation in {} returned codes that are not finite "
+                             "(NaN or infinite).".format(post_dir))
+    return codes
+
+  return batching.declare_any_batch_size(checked)

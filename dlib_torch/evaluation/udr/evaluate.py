@@ -23,23 +23,26 @@ from dlib_torch.utils import devices
 from dlib_torch.utils import errors
 from dlib_torch.utils import pipeline_step
 from dlib_torch.utils import results
+from dlib_torch.utils import seeding
 from dlib_torch.utils import torchscript_io
 
 
 def evaluate_with_gin(model_dirs, output_dir, gin_config_files=None,
-                      gin_bindings=None, device="auto"):
+                      gin_bindings=None, device="auto", overwrite=False):
   """Parses the gin files and bindings, runs `evaluate`, and clears gin."""
   gin_registry.run_with_config("evaluation", gin_config_files, gin_bindings,
-                               evaluate, model_dirs, output_dir, device=device)
+                               evaluate, model_dirs, output_dir, device=device,
+                               overwrite=overwrite)
 
 
 def evaluate(model_dirs, output_dir, evaluation_fn=None, random_seed=None,
-             name="", device="auto"):
+             name="", device="auto", overwrite=False):
   """Scores the models in model_dirs with a UDR metric; writes output_dir/results.
 
-  As in the original, an existing output_dir is replaced (here only once the
-  new results are complete) and the results folder of the first model is
-  copied into the output.
+  An existing output_dir needs overwrite (the original replaced it
+  silently), and is replaced only once the new results are complete; the
+  results folder of the first model is copied into the output, as in the
+  original.
 
   Args:
     model_dirs: trained model folders, each with torchscript/gaussian_encoder.pt
@@ -51,11 +54,15 @@ def evaluate(model_dirs, output_dir, evaluation_fn=None, random_seed=None,
     name: unused (tags the gin config, as in the original).
     device: where the encoders run ("auto": CUDA if present); recorded in the
       results.
+    overwrite: whether an existing output_dir may be replaced.
   """
   del name
   start = time.time()
   if not model_dirs:
     raise errors.UserError("No model directories given.")
+  for model_dir in model_dirs:
+    pipeline_step.require_input_dir(model_dir, "a trained model folder")
+  pipeline_step.check_output_dir(output_dir, overwrite)
   bindings = gin.get_bindings("evaluation")
   if evaluation_fn is None:
     evaluation_fn = bindings.get("evaluation_fn")
@@ -64,8 +71,7 @@ def evaluate(model_dirs, output_dir, evaluation_fn=None, random_seed=None,
   if evaluation_fn is None or random_seed is None:
     raise errors.UserError(
         "Bind evaluation.evaluation_fn (e.g. @udr_sklearn) and evaluation.random_seed.")
-  for model_dir in model_dirs:
-    pipeline_step.require_input_dir(model_dir, "a trained model folder")
+  seeding.seed_global_generators(random_seed)
   device = devices.resolve_device(device)
   pipeline_step.resolve_auto_dataset(
       os.path.join(model_dirs[0], "results", "gin", "train.gin"))

@@ -9,6 +9,7 @@ import torch
 from dlib_torch.config import resources
 from dlib_torch.evaluation.udr import evaluate
 from dlib_torch.tests import commands
+from dlib_torch.utils import errors
 
 
 class _TinyEncoder(torch.nn.Module):
@@ -47,13 +48,17 @@ def _read_scores(output_dir):
 def test_evaluate_two_models(tmp_path, config):
   model_dirs = [_model_dir(tmp_path, 0), _model_dir(tmp_path, 1)]
   output_dir = str(tmp_path / "out")
-  os.makedirs(output_dir)  # Replaced, as in the original.
+  os.makedirs(output_dir)
   # Spearman correlations of a zeroed latent are NaN (as in the original),
   # which the results writer does not accept yet: leave the raw matrices out.
   spearman = config == "udr_spearman.gin"
-  evaluate.evaluate_with_gin(
-      model_dirs, output_dir, [resources.config_path("tests/udr/" + config)],
-      ["udr_sklearn.include_raw_correlations = False"] if spearman else [])
+  config_files = [resources.config_path("tests/udr/" + config)]
+  bindings = ["udr_sklearn.include_raw_correlations = False"] if spearman else []
+  # An existing output is replaced only with overwrite (the original replaced it always).
+  with pytest.raises(errors.UserError, match="overwrite"):
+    evaluate.evaluate_with_gin(model_dirs, output_dir, config_files, bindings)
+  assert os.listdir(output_dir) == []
+  evaluate.evaluate_with_gin(model_dirs, output_dir, config_files, bindings, overwrite=True)
   scores = _read_scores(output_dir)
   model_scores = scores["evaluation_results.model_scores"]
   assert len(model_scores) == 2 and all(0. <= s <= 1. for s in model_scores)
