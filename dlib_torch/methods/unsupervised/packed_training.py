@@ -9,14 +9,15 @@ grouped convolution) and the GPU gets K times the work per kernel. vmap was
 chosen over hand-written grouped layers because it packs every architecture
 and method unchanged, with each model's own loss code.
 
-That batched step is chosen on GPUs. On a CPU the models of a pack step one
-after another through the solo step instead (step_mode): measured here
-(benchmarks/study_throughput.py), vmap's grouped convolutions and batched
-matrix products run no faster than the same work model by model on the CPU's
-cores, and the solo step's numbers are then the pack's to the last bit (vmap's
-kernels sum in another order: about 1e-7 relative per step, which training
-can amplify). Either way the choice depends on the device only, never on a
-timing, so a result depends only on its configuration and seed.
+That batched step is chosen on GPUs, where one 64x64 model leaves most of
+the device idle. On a CPU the models of a pack step one after another through
+the solo step instead (step_mode): a CPU's cores are already busy with one
+model's convolutions, and the solo step's numbers are the pack's to the last
+bit, where vmap's kernels sum in another order (about 1e-7 relative per step,
+which training can amplify to 1e-3 over a few hundred steps).
+benchmarks/study_throughput.py measures both steps against solo jobs. The
+choice depends on the device only, never on a timing, so a result depends
+only on its configuration and seed.
 
 Each model keeps everything a solo run has: its data stream, its torch
 generator (noise through methods.shared.noise), its optimizers (stepped on
