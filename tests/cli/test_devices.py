@@ -10,21 +10,6 @@ from dlib_torch.tests import commands
 from dlib_torch.tests.pipeline import helpers
 from dlib_torch.utils import devices
 
-MEAN_GIN = """
-postprocess.postprocess_fn = @mean_representation
-dataset.name = "auto"
-postprocess.random_seed = 0
-"""
-
-MIG_GIN = """
-evaluation.evaluation_fn = @mig
-dataset.name = "auto"
-evaluation.random_seed = 0
-mig.num_train = 100
-discretizer.discretizer_fn = @histogram_discretizer
-discretizer.num_bins = 20
-"""
-
 UDR_GIN = """
 evaluation.evaluation_fn = @udr_sklearn
 dataset.name = "auto"
@@ -56,9 +41,10 @@ def _results(directory, step):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
   root = tmp_path_factory.mktemp("devices")
-  paths = {name: helpers.write_gin(str(root), name + ".gin", text) for name, text in
-           (("train", helpers.FAST_TRAIN_GIN), ("mean", MEAN_GIN), ("mig", MIG_GIN),
-            ("udr", UDR_GIN))}
+  texts = {"train": helpers.FAST_TRAIN_GIN, "mean": helpers.MEAN_GIN, "mig": helpers.MIG_GIN,
+           "udr": UDR_GIN}
+  paths = {name: helpers.write_gin(str(root), name + ".gin", text)
+           for name, text in texts.items()}
   paths["root"], paths["model"] = root, str(root / "model")
   completed = commands.run("dtrain", "--model_dir=" + paths["model"],
                            "--gin_config=" + paths["train"], "--device=cpu",

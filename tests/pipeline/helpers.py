@@ -19,6 +19,22 @@ decoder.decoder_fn = @test_decoder
 reconstruction_loss.loss_fn = @bernoulli_loss
 """
 
+# A mean representation and a small MIG, for the commands' tests.
+MEAN_GIN = """
+postprocess.postprocess_fn = @mean_representation
+dataset.name = "auto"
+postprocess.random_seed = 0
+"""
+
+MIG_GIN = """
+evaluation.evaluation_fn = @mig
+dataset.name = "auto"
+evaluation.random_seed = 0
+mig.num_train = 100
+discretizer.discretizer_fn = @histogram_discretizer
+discretizer.num_bins = 20
+"""
+
 
 def write_gin(directory, name, text):
   path = os.path.join(directory, name)

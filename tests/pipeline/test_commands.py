@@ -7,21 +7,6 @@ import pytest
 from dlib_torch.tests.pipeline import helpers
 from dlib_torch.utils import aggregate_results
 
-MIG_GIN = """
-evaluation.evaluation_fn = @mig
-dataset.name = "auto"
-evaluation.random_seed = 0
-mig.num_train = 100
-discretizer.discretizer_fn = @histogram_discretizer
-discretizer.num_bins = 20
-"""
-
-MEAN_GIN = """
-postprocess.postprocess_fn = @mean_representation
-dataset.name = "auto"
-postprocess.random_seed = 0
-"""
-
 
 def _assert_user_error(completed, fragment):
   assert completed.returncode == 2, completed.stderr
@@ -35,8 +20,8 @@ def pipeline(tmp_path_factory):
   """dtrain -> dpostprocess -> devaluate, run once for the module's tests."""
   root = tmp_path_factory.mktemp("pipeline")
   train_gin = helpers.write_gin(str(root), "train.gin", helpers.FAST_TRAIN_GIN)
-  mean_gin = helpers.write_gin(str(root), "mean.gin", MEAN_GIN)
-  mig_gin = helpers.write_gin(str(root), "mig.gin", MIG_GIN)
+  mean_gin = helpers.write_gin(str(root), "mean.gin", helpers.MEAN_GIN)
+  mig_gin = helpers.write_gin(str(root), "mig.gin", helpers.MIG_GIN)
   paths = {"root": root, "model": str(root / "model"), "post": str(root / "post"),
            "eval": str(root / "eval" / "mig"), "train_gin": train_gin, "mean_gin": mean_gin,
            "mig_gin": mig_gin}
@@ -160,7 +145,7 @@ def test_missing_required_binding(tmp_path):
 
 def test_a_metric_config_naming_an_unknown_configurable_stops_the_weak_pipeline(
     pipeline, tmp_path):
-  bad = helpers.write_gin(str(tmp_path), "bad.gin", MIG_GIN.replace("@mig", "@mgi"))
+  bad = helpers.write_gin(str(tmp_path), "bad.gin", helpers.MIG_GIN.replace("@mig", "@mgi"))
   out = tmp_path / "out"
   completed = helpers.run_command(
       "reproduce_weak", "--output_directory=" + str(out), "--model_dir=" + str(pipeline["root"]),
