@@ -143,10 +143,13 @@ def config_bindings(path, quick):
   return metric, seed, bindings
 
 
-def run_suite(package, data_name, rep_path, quick, only):
-  """Times each config with `package`'s metrics; {config: {"seconds", "results"}}."""
+def run_suite(package, data_name, rep_path, quick, only, rep=None):
+  """Times each config with `package`'s metrics; {config: {"seconds", "results"}}.
+
+  `rep`: a representation function to use instead of the module at rep_path.
+  """
   data = make_data(data_name)
-  rep = representation_function(rep_path)
+  rep = rep or representation_function(rep_path)
   timings = {}
   for path in sorted(glob.glob(os.path.join(_CONFIGS, "*.gin"))):
     name = os.path.basename(path)[:-len(".gin")]
@@ -159,6 +162,7 @@ def run_suite(package, data_name, rep_path, quick, only):
     gin.clear_config()
     gin.parse_config(bindings)
     np.random.seed(0)
+    torch.manual_seed(seed)  # As devaluate does, for sampled representations.
     start = time.perf_counter()
     results = getattr(module, function_name)(data, rep, np.random.RandomState(seed),
                                              artifact_dir=None)

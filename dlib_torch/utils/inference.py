@@ -22,16 +22,19 @@ the same random draws, and dropped unless equal to the bit: a result is a
 function of its configuration and seed, whatever ran faster on the day. On
 the 2-core AVX-512 machine of the figures below, the frozen module is
 bit-identical at every call size, while the optimised one differs by float
-rounding (about 1e-6 relative: it splits the bias adds from the matmuls) and
-is therefore not used there, although it ran 5-20% faster than the frozen
-one at the same call size.
+rounding (about 1e-6 relative; among other changes it adds the dense layers'
+biases after their matmuls) and is therefore not used there, although with
+one thread it ran 10-25% faster than the frozen one at the same call size.
 
 Measured with benchmarks/evaluation_throughput.py (the study's conv encoder
-on procedural dSprites, 2 threads, fractions of the float32 matmul rate
-measured in the same rounds): as loaded in calls of 256 rows 0.54, as chosen
-here (frozen, 64 rows a call) 1.24, i.e. 2.2x faster. On a loaded machine the
-best call size moved between 32 and 128 rows from run to run, which is why
-it is measured rather than assumed.
+trained 300 steps on procedural dSprites, 2 threads, fractions of the float32
+matmul rate measured in the same rounds, load average 1.2 to 1.8): as loaded
+in calls of 256 rows 0.57 to 0.59, as chosen here (frozen, 64 rows a call)
+1.26 to 1.33, 2.2x faster. Under a load average of 4 to 7 (other jobs on the
+two cores) the best call size moved between 32 and 128 rows from run to run,
+and calls of 256 rows were at times the fastest (every call ends waiting for
+a thread that other work may have taken away): hence a measurement, the
+median of interleaved rounds, rather than an assumption.
 
 Random draws (the sampled representation draws its noise with randn_like
 from torch's global generator) stay those of calls of 256 rows: inputs are
@@ -41,6 +44,7 @@ multiple of 16 values draw, together, what one call of their total draws.
 The measurement itself leaves the global generator as it found it.
 """
 import dataclasses
+import statistics
 import time
 import warnings
 
@@ -121,12 +125,15 @@ def choose(module, example):
     reference = _outputs(module, example, SUPER_ROWS)
     ways = [Way("as loaded", module, SUPER_ROWS)]
     for name, variant in variants(module)[1:]:
+      differ = []
       for rows in CALL_ROWS:
         if _equal(_outputs(variant, example, rows), reference):
           ways.append(Way(name, variant, rows))
         else:
-          logging.info("TorchScript module %s in calls of %d rows: other codes (float "
-                       "rounding); not used.", name, rows)
+          differ.append(rows)
+      if differ:
+        logging.info("TorchScript module %s, in calls of %s rows: other codes (float "
+                     "rounding), not used.", name, ", ".join(map(str, differ)))
     seconds = _measure(ways, example)
   best = min(ways, key=lambda way: seconds[way.name, way.rows])
   logging.info("TorchScript module runs %s: %.0f rows/s (as loaded, %d rows a call: %.0f).",
@@ -146,21 +153,24 @@ def _equal(outputs, reference):
 
 
 def _measure(ways, example):
-  """{(name, rows): fastest seconds} of each way on the example, in interleaved rounds."""
+  """{(name, rows): median seconds} of each way on the example, in interleaved rounds.
+
+  The median, not the fastest run: on a machine whose other work takes cores
+  away, more and smaller calls lose more time waiting for a thread at each
+  call's end, and the fastest run would hide that.
+  """
   for way in ways:  # Warm-up: the profiling executor specialises on the first call.
     run(way.module, example, way.rows)
-  seconds = {}
+  seconds = {(way.name, way.rows): [] for way in ways}
   start, rounds = time.perf_counter(), 0
   while rounds < _MIN_ROUNDS or (rounds < _MAX_ROUNDS and
                                  time.perf_counter() - start < _BUDGET_SECONDS):
     for way in ways:
       begin = time.perf_counter()
       run(way.module, example, way.rows)
-      elapsed = time.perf_counter() - begin
-      key = (way.name, way.rows)
-      seconds[key] = min(seconds.get(key, elapsed), elapsed)  # The least disturbed run.
+      seconds[way.name, way.rows].append(time.perf_counter() - begin)
     rounds += 1
-  return seconds
+  return {key: statistics.median(times) for key, times in seconds.items()}
 
 
 def example_input(x, rows=SUPER_ROWS):
