@@ -110,9 +110,9 @@ def reproduce_pack(study, model_nums, output_directories, gin_bindings=(), overw
   """
   post_steps, eval_steps = study_plan(study, metric_names)
   configs = {n: _model_config(study, n, gin_bindings) for n in model_nums}
+  stages.check_configs(None, post_steps, eval_steps)
   for n in model_nums:
-    stages.check_configs(configs[n], post_steps if n == model_nums[0] else (),
-                         eval_steps if n == model_nums[0] else ())
+    stages.check_configs(configs[n])
   model_dirs = {n: os.path.join(output_directories[n], "model") for n in model_nums}
   members = [(model_dirs[n], [configs[n][0]], stages.training_bindings(*configs[n]))
              for n in model_nums

@@ -36,18 +36,23 @@ def _gin(model_dir):
     return f.read()
 
 
+def _solo_and_packed(tmp_path, model_nums, pack_step, extra=()):
+  """[(solo model_dir, packed model_dir)] of the models, trained solo and as one pack."""
+  solo = [_member(tmp_path, "solo", n, extra) for n in model_nums]
+  for member in solo:
+    _train_solo(member)
+  packed = [_member(tmp_path, "pack", n, extra) for n in model_nums]
+  assert packed_training.train_pack(packed, train.Runtime(pack_step=pack_step)) == {}
+  return [(s[0], p[0]) for s, p in zip(solo, packed)]
+
+
 @pytest.mark.parametrize("model_nums", [
     [0, 1, 50, 51],  # beta-VAE: 2 seeds x beta 1 and 2
     [300, 351],  # FactorVAE: 2 seeds, gamma 10 and 20, with its discriminator
 ])
 def test_a_sequential_pack_writes_its_models_solo_folders(tmp_path, model_nums):
   # On a CPU a pack steps its models by their solo step: the same numbers to the bit.
-  solo = [_member(tmp_path, "solo", n) for n in model_nums]
-  for member in solo:
-    _train_solo(member)
-  packed = [_member(tmp_path, "pack", n) for n in model_nums]
-  assert packed_training.train_pack(packed, train.Runtime(pack_step="sequential")) == {}
-  for (solo_dir, _, _), (pack_dir, _, _) in zip(solo, packed):
+  for solo_dir, pack_dir in _solo_and_packed(tmp_path, model_nums, "sequential"):
     assert _results(pack_dir) == _results(solo_dir)
     assert _gin(pack_dir) == _gin(solo_dir)
     assert sorted(os.listdir(os.path.join(pack_dir, "torchscript"))) == sorted(
@@ -57,12 +62,7 @@ def test_a_sequential_pack_writes_its_models_solo_folders(tmp_path, model_nums):
 @pytest.mark.parametrize("model_nums", [[0, 51], [300, 351]])
 def test_a_batched_pack_equals_the_solo_runs_within_float_rounding(tmp_path, model_nums):
   # One vmapped step for all models: other kernels, the same sums in another order.
-  solo = [_member(tmp_path, "solo", n) for n in model_nums]
-  for member in solo:
-    _train_solo(member)
-  packed = [_member(tmp_path, "pack", n) for n in model_nums]
-  assert packed_training.train_pack(packed, train.Runtime(pack_step="batched")) == {}
-  for (solo_dir, _, _), (pack_dir, _, _) in zip(solo, packed):
+  for solo_dir, pack_dir in _solo_and_packed(tmp_path, model_nums, "batched"):
     expected, found = _results(solo_dir), _results(pack_dir)
     assert found.keys() == expected.keys()
     for key, value in expected.items():
@@ -78,12 +78,8 @@ def test_a_batched_pack_equals_the_solo_runs_within_float_rounding(tmp_path, mod
     [1500, 1551],  # AnnealedVAE, c_max 5 and 10
 ])
 def test_every_unsupervised_method_packs(tmp_path, model_nums):
-  solo = [_member(tmp_path, "solo", n, ["model.training_steps = 2"]) for n in model_nums]
-  for member in solo:
-    _train_solo(member)
-  packed = [_member(tmp_path, "pack", n, ["model.training_steps = 2"]) for n in model_nums]
-  assert packed_training.train_pack(packed, train.Runtime(pack_step="batched")) == {}
-  for (solo_dir, _, _), (pack_dir, _, _) in zip(solo, packed):
+  for solo_dir, pack_dir in _solo_and_packed(tmp_path, model_nums, "batched",
+                                             ["model.training_steps = 2"]):
     assert _results(pack_dir) == pytest.approx(_results(solo_dir), rel=1e-4)
 
 

@@ -1,6 +1,7 @@
 """Shared set-up of the pipeline tests: a tiny, fast training configuration."""
 import os
 
+from dlib_torch.config import resources
 from dlib_torch.tests import commands
 
 FAST_TRAIN_GIN = """
@@ -46,3 +47,17 @@ def write_gin(directory, name, text):
 def run_command(module, *args):
   """Runs the installed command d<module> (e.g. dreproduce) with args; the CompletedProcess."""
   return commands.run("d" + module, *args)
+
+
+def train_and_postprocess(root, *train_args):
+  """dtrain (FAST_TRAIN_GIN) and dpostprocess (mean) into root: {"gin", "model", "post"}."""
+  gin = write_gin(root, "train.gin", FAST_TRAIN_GIN)
+  paths = {"gin": gin, "model": os.path.join(root, "model"), "post": os.path.join(root, "post")}
+  for completed in (
+      commands.run("dtrain", "--model_dir=" + paths["model"], "--gin_config=" + gin,
+                   *train_args),
+      commands.run("dpostprocess", "--model_dir=" + paths["model"],
+                   "--output_dir=" + paths["post"], "--gin_config=" + resources.config_path(
+                       "tests/postprocessing/postprocess_test_configs/mean.gin"))):
+    assert completed.returncode == 0, completed.stderr
+  return paths

@@ -96,16 +96,7 @@ def _same_folders(a, b):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
   """A model trained and postprocessed on a roomy disk."""
-  root = str(tmp_path_factory.mktemp("reference"))
-  gin = helpers.write_gin(root, "train.gin", helpers.FAST_TRAIN_GIN)
-  paths = {"gin": gin, "model": os.path.join(root, "model"), "post": os.path.join(root, "post")}
-  for completed in (
-      commands.run("dtrain", "--model_dir=" + paths["model"], "--gin_config=" + gin, *TRAIN_ARGS),
-      commands.run("dpostprocess", "--model_dir=" + paths["model"],
-                   "--output_dir=" + paths["post"],
-                   "--gin_config=" + resources.config_path(POST_GIN))):
-    assert completed.returncode == 0, completed.stderr
-  return paths
+  return helpers.train_and_postprocess(str(tmp_path_factory.mktemp("reference")), *TRAIN_ARGS)
 
 
 def test_a_full_disk_while_checkpointing_keeps_the_last_good_checkpoint(reference, small_fs):

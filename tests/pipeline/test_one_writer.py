@@ -68,16 +68,7 @@ def _files(folder):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
   """A trained model and its mean representation."""
-  root = str(tmp_path_factory.mktemp("trained"))
-  gin = helpers.write_gin(root, "train.gin", helpers.FAST_TRAIN_GIN)
-  paths = {"gin": gin, "model": os.path.join(root, "model"), "post": os.path.join(root, "post")}
-  for completed in (
-      commands.run("dtrain", "--model_dir=" + paths["model"], "--gin_config=" + gin),
-      commands.run("dpostprocess", "--model_dir=" + paths["model"],
-                   "--output_dir=" + paths["post"],
-                   "--gin_config=" + resources.config_path(POST_GIN))):
-    assert completed.returncode == 0, completed.stderr
-  return paths
+  return helpers.train_and_postprocess(str(tmp_path_factory.mktemp("trained")))
 
 
 def test_second_dtrain_on_a_model_folder_ends_at_once(trained, tmp_path):
@@ -96,28 +87,27 @@ def test_second_dtrain_on_a_model_folder_ends_at_once(trained, tmp_path):
   assert not os.path.exists(_lock_path(model))
 
 
+def _second_ends_at_once(tmp_path, name, args, folder, step):
+  """A second `name` on the folder the first holds ends at once; the first then finishes."""
+  first = _start_and_stop_while_holding(str(tmp_path), name, args, folder)
+  _assert_busy(commands.run(name, *args), folder, first)
+  _resume(first)
+  assert os.path.isfile(os.path.join(folder, "results", "aggregate", step + ".json"))
+  assert [n for n in os.listdir(str(tmp_path)) if n.startswith(".")] == []
+
+
 def test_second_dpostprocess_on_a_postprocessing_folder_ends_at_once(trained, tmp_path):
   post = str(tmp_path / "post")
-  args = ["--model_dir=" + trained["model"], "--output_dir=" + post,
-          "--gin_config=" + resources.config_path(POST_GIN)]
-  first = _start_and_stop_while_holding(str(tmp_path), "dpostprocess", args, post)
-  second = commands.run("dpostprocess", *args)
-  _assert_busy(second, post, first)
-  _resume(first)
-  assert os.path.isfile(os.path.join(post, "results", "aggregate", "postprocess.json"))
-  assert [n for n in os.listdir(str(tmp_path)) if n.startswith(".")] == []
+  _second_ends_at_once(tmp_path, "dpostprocess", [
+      "--model_dir=" + trained["model"], "--output_dir=" + post,
+      "--gin_config=" + resources.config_path(POST_GIN)], post, "postprocess")
 
 
 def test_second_devaluate_on_a_metric_folder_ends_at_once(trained, tmp_path):
   metric = str(tmp_path / "mig")
-  args = ["--input_dir=" + trained["post"], "--output_dir=" + metric,
-          "--gin_config=" + resources.config_path(EVAL_GIN), "--overwrite"]
-  first = _start_and_stop_while_holding(str(tmp_path), "devaluate", args, metric)
-  second = commands.run("devaluate", *args)
-  _assert_busy(second, metric, first)
-  _resume(first)
-  assert os.path.isfile(os.path.join(metric, "results", "aggregate", "evaluation.json"))
-  assert [n for n in os.listdir(str(tmp_path)) if n.startswith(".")] == []
+  _second_ends_at_once(tmp_path, "devaluate", [
+      "--input_dir=" + trained["post"], "--output_dir=" + metric,
+      "--gin_config=" + resources.config_path(EVAL_GIN), "--overwrite"], metric, "evaluation")
 
 
 def test_second_dreproduce_on_a_model_ends_at_once(tmp_path):

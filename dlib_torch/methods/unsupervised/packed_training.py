@@ -136,8 +136,8 @@ def _shared_config(config_text, hyperparameters):
 
 def _train_together(sessions, failed):
   """Trains the unfinished sessions, a pack per global step they are at."""
-  pending = [s for s in sessions if not s.done]
-  for session in pending:
+  pending = opened = [s for s in sessions if not s.done]
+  for session in opened:
     session.open(label=os.path.basename(os.path.dirname(session.model_dir.rstrip(os.sep))) or
                  session.model_dir)
   try:
@@ -149,9 +149,8 @@ def _train_together(sessions, failed):
       _train_level([s for s in pending if s.global_step == step], level, failed)
       pending = [s for s in pending if not s.done and s.model_dir not in failed]
   finally:
-    for session in sessions:
-      if hasattr(session, "summary_log"):
-        session.close()
+    for session in opened:
+      session.close()
 
 
 def step_mode(device, requested="auto"):
