@@ -166,6 +166,30 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypat
   assert all(torch.isfinite(v).all() for v in state["model"].values())
 
 
+def test_unread_scalars_are_checked_before_a_checkpoint(tmp_path, monkeypatch):
+  # As on CUDA: scalars are read only for a log line or a checkpoint, never per step.
+  monkeypatch.setattr(train.TrainingSession, "reads_each_step", False)
+  reads, calls = [], {"n": 0}
+  read_values = train.TrainingSession._read_values
+  monkeypatch.setattr(train.TrainingSession, "_read_values",
+                      lambda self: reads.append(self.global_step) or read_values(self))
+  original = vae.BetaVAE.regularizer
+
+  def nan_after_five(self, kl_loss, *args):
+    calls["n"] += 1
+    value = original(self, kl_loss, *args)
+    return value * float("nan") if calls["n"] > 5 else value
+
+  monkeypatch.setattr(vae.BetaVAE, "regularizer", nan_after_five)
+  with pytest.raises(train.TrainingDiverged, match="diverged at step 5"):
+    _train(tmp_path, tmp_path / "m",
+           runtime=train.Runtime(checkpoint_every_steps=4, log_every_steps=1000))
+  assert reads == [4, 8]
+  state = torch.load(str(tmp_path / "m" / "checkpoint" / "checkpoint.pt"), weights_only=False)
+  assert state["global_step"] == 4
+  assert all(torch.isfinite(v).all() for v in state["model"].values())
+
+
 class _CountingData(dummy_data.IdentityObservationsData):
   """Observations that draw from the random state, to check the per-sample order."""
   observations_draw_random = True

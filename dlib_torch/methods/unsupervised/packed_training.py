@@ -204,7 +204,7 @@ class _Sequence:
       with devices.autocast(session.device, session.runtime.precision):
         scalars, steps = session.model.train_step(session_features, session.global_step,
                                                   session.optimizers, session.generator)
-      values.append({k: float(v) for k, v in scalars.items()})
+      values.append(scalars)
     return values, steps
 
 
@@ -295,6 +295,7 @@ class _Pack:
       for optimizer, spec in session.optimizers.values():
         optimizer_lib.set_learning_rate(optimizer, spec, global_step)
         optimizer.step()
-    logged = {key: value.tolist() for key, value in logged.items()}
-    values = [{key: logged[key][k] for key in logged} for k in range(len(self.sessions))]
+    # Tensors, read only when a session logs or saves (no host synchronisation each step).
+    values = [{key: value[k] for key, value in logged.items()}
+              for k in range(len(self.sessions))]
     return values, self.sessions[0].model.steps_per_iteration

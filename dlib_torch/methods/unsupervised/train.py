@@ -203,6 +203,7 @@ class TrainingSession:
         os.path.dirname(checkpoint.checkpoint_path(self.model_dir)),
         resumed_step=self.global_step if self.resumed else None)
     self._last_save = (self.global_step, time.time())
+    self._unread = []
 
   def next_features(self):
     """The next training batch, on the device."""
@@ -210,30 +211,49 @@ class TrainingSession:
     return _to_device(batch, self.device)
 
   def record(self, values, steps):
-    """Books an iteration's scalars (floats; every one must be finite): log, summaries,
-    checkpoint, step count."""
-    if not all(np.isfinite(v) for v in values.values()):
-      raise TrainingDiverged(
-          "Training diverged at step {} ({}); the last good checkpoint is kept in {}.".format(
-              self.global_step, ", ".join("{}={}".format(k, v) for k, v in values.items()),
-              checkpoint.checkpoint_path(self.model_dir)))
+    """Books an iteration's scalars (tensors or floats): log, summaries, checkpoint, steps.
+
+    On CUDA the scalars stay on the device until a log line, a summary or a checkpoint
+    needs them: reading a number makes the host wait for the GPU, which would idle it
+    every step. Every booked value is checked to be finite before anything is written,
+    so a diverged run never saves over its last good checkpoint.
+    """
     runtime = self.runtime
-    logged = getattr(self.model, "logged_scalars", None)
-    values = {k: v for k, v in values.items() if logged is None or k in logged}
+    self._unread.append((self.global_step, values))
     self.global_step += steps
     # Whether the iteration passed a multiple of log_every_steps (FactorVAE counts 2).
     log_now = (self.global_step // runtime.log_every_steps !=
                (self.global_step - steps) // runtime.log_every_steps)
+    last_step, last_time = self._last_save
+    save_now = (self.global_step - last_step >= runtime.checkpoint_every_steps or
+                time.time() - last_time >= runtime.checkpoint_every_secs or self.done)
+    values = self._read_values() if log_now or save_now or self.reads_each_step else None
     self._progress.update(self.global_step, values, log_now)
     if log_now:
       self.summary_log.add_scalars(self.global_step, values)
-    last_step, last_time = self._last_save
-    if (self.global_step - last_step >= runtime.checkpoint_every_steps or
-        time.time() - last_time >= runtime.checkpoint_every_secs or self.done):
+    if save_now:
       self._save_checkpoint()
       self._last_save = (self.global_step, time.time())
     if runtime.after_step is not None:
       runtime.after_step(self.global_step)
+
+  @property
+  def reads_each_step(self):
+    """Whether every iteration's scalars are read at once (all but CUDA: reading is free)."""
+    return self.device.type != "cuda"
+
+  def _read_values(self):
+    """The logged floats of the last iteration, after checking every unread one is finite."""
+    logged = getattr(self.model, "logged_scalars", None)
+    unread, self._unread = self._unread, []
+    for step, values in unread:
+      values = {k: float(v) for k, v in values.items()}
+      if not all(np.isfinite(v) for v in values.values()):
+        raise TrainingDiverged(
+            "Training diverged at step {} ({}); the last good checkpoint is kept in {}.".format(
+                step, ", ".join("{}={}".format(k, v) for k, v in values.items()),
+                checkpoint.checkpoint_path(self.model_dir)))
+    return {k: v for k, v in values.items() if logged is None or k in logged}
 
   def close(self):
     self._prefetcher.close()
@@ -249,7 +269,7 @@ class TrainingSession:
         with devices.autocast(self.device, self.runtime.precision):
           scalars, steps = self.model.train_step(features, self.global_step, self.optimizers,
                                                  self.generator)
-        self.record({k: float(v) for k, v in scalars.items()}, steps)
+        self.record(scalars, steps)
     finally:
       self.close()
 
@@ -263,7 +283,7 @@ class TrainingSession:
                                                     if k != "global_step"}, "eval")
     self.summary_log.close()
     eval_results["elapsed_time"] = self._elapsed()
-    eval_results["device"] = str(self.device)
+    eval_results.update(devices.describe(self.device))
     eval_results["precision"] = self.runtime.precision
     with atomic_io.staged_directory(os.path.join(self.model_dir, "results")) as result_dir:
       results.update_result_directory(result_dir, "train", eval_results)
@@ -338,10 +358,13 @@ class _Progress:
     self._last = initial
 
   def update(self, step, values, log_line):
-    """Moves the bar to `step`; without a bar, logs `values` if `log_line`."""
+    """Moves the bar to `step`; without a bar, logs `values` if `log_line`.
+
+    `values` is None where they were not read (CUDA, between log lines)."""
     if self._bar is not None:
       self._bar.update(step - self._last)
-      self._bar.set_postfix({k: "{:.4g}".format(v) for k, v in values.items()}, refresh=False)
+      if values is not None:
+        self._bar.set_postfix({k: "{:.4g}".format(v) for k, v in values.items()}, refresh=False)
     elif log_line:
       logging.info("%sstep %d: %s", self._prefix, step,
                    ", ".join("{} = {:.6g}".format(k, v) for k, v in values.items()))
