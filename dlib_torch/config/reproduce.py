@@ -23,6 +23,7 @@ STUDIES = {
     "weakly_supervised_study": _study("weakly_supervised_study.sweep",
                                       "WeaklySupervisedStudy"),
     "semi_supervised_study": _study("semi_supervised_study.sweep", "SemiSupervisedStudy"),
+    "field_metrics_study": _study("field_metrics_study.sweep", "FieldMetricsStudy"),
 }
 
 
