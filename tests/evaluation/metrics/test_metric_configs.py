@@ -74,7 +74,7 @@ def test_study_folders():
 
 
 _CONFIG_FOLDERS = ["unsupervised_study_v1/metric_configs", "fairness_study_v1/metric_configs",
-                   "tests/evaluation/evaluate_test_configs", "sample/irs"]
+                   "tests/evaluation/evaluate_test_configs", "sample/irs", "field_metrics"]
 
 
 @pytest.mark.parametrize("path", [path for folder in _CONFIG_FOLDERS
