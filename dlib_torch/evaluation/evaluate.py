@@ -24,9 +24,9 @@ def evaluate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=N
                                evaluate, model_dir, output_dir, overwrite, device=device)
 
 
-def _accepts_artifact_dir(fn):
+def _takes(fn, name):
   parameters = inspect.signature(fn).parameters
-  return "artifact_dir" in parameters or any(
+  return name in parameters or any(
       p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values())
 
 
@@ -34,6 +34,9 @@ def _accepts_artifact_dir(fn):
 def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
              random_seed=gin.REQUIRED, name="", device="auto"):
   """Scores the representation in model_dir and writes output_dir/results.
+
+  A metric that takes an `acceptance_function` gets the folder's open-set
+  rejection (numpy images -> bool [N]), or None where the model has none.
 
   Args:
     model_dir: a postprocessed folder (dpostprocess's output).
@@ -58,11 +61,13 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
   seeding.seed_global_generators(random_seed)
   with atomic_io.staged_directory(output_dir) as staging:
     kwargs = {}
-    if _accepts_artifact_dir(evaluation_fn):
+    if _takes(evaluation_fn, "artifact_dir"):
       kwargs["artifact_dir"] = os.path.join(model_dir, "artifacts", name)
     else:
       warnings.warn("Evaluation function does not accept an `artifact_dir` argument; it "
                     "is called without one.", DeprecationWarning)
+    if _takes(evaluation_fn, "acceptance_function"):
+      kwargs["acceptance_function"] = torchscript_io.load_open_set(model_dir, device=device)
     metric_results = evaluation_fn(dataset, representation_function,
                                    random_state=np.random.RandomState(random_seed), **kwargs)
     metric_results = dict(metric_results)

@@ -41,6 +41,9 @@ def postprocess(model_dir, output_dir, overwrite=False, postprocess_fn=gin.REQUI
                 random_seed=gin.REQUIRED, name="", device="auto"):
   """Writes output_dir/torchscript/representation.pt and the results folder.
 
+  A model's open-set rejection (torchscript/open_set.pt, GlanceNet's) is copied beside the
+  representation, for the metrics that take an acceptance_function.
+
   Args:
     model_dir: a trained model folder (dtrain's output).
     output_dir: the output folder.
@@ -73,6 +76,9 @@ def postprocess(model_dir, output_dir, overwrite=False, postprocess_fn=gin.REQUI
         "postprocess_fn": gin.query_parameter("postprocess.postprocess_fn").selector,
         "model_dir": os.path.abspath(model_dir),
     })
+    if torchscript_io.has_artefact(model_dir, "open_set"):
+      torchscript_io.copy_artefact(model_dir, staging, "open_set",
+                                   model_dir=os.path.abspath(model_dir))
     results.update_result_directory(
         os.path.join(staging, "results"), "postprocess",
         dict(devices.describe(device), elapsed_time=time.time() - start),

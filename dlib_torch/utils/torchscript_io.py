@@ -4,6 +4,8 @@ Layout, replacing the original's TF-Hub modules:
   MODEL_DIR/torchscript/gaussian_encoder.pt  (N, H, W, C) float32 in [0, 1] -> (mean, logvar)
   MODEL_DIR/torchscript/decoder.pt           (N, num_latent) -> logits (N, H, W, C)
   POST_DIR/torchscript/representation.pt     (N, H, W, C) -> (N, num_latent)
+  MODEL_DIR and POST_DIR/torchscript/open_set.pt  (N, H, W, C) -> bool (N,), accepted
+                                             (models with open-set rejection: GlanceNet)
 each with a JSON sidecar of the same stem describing shapes and provenance.
 The modules load with `torch.jit.load` alone; dlib_torch is not needed.
 """
@@ -41,7 +43,7 @@ def save_module(module, directory, name, description):
   with _quiet_deprecation():
     scripted = torch.jit.script(module)
     atomic_io.write_torch(path, torch.jit.save, scripted)
-  atomic_io.write_json(path[:-len(".pt")] + ".json", description)
+  atomic_io.write_json(_sidecar_path(directory, name), description)
   return path
 
 
@@ -60,8 +62,24 @@ def load_module(directory, name, device="cpu"):
   return module
 
 
+def _sidecar_path(directory, name):
+  return artefact_path(directory, name)[:-len(".pt")] + ".json"
+
+
 def load_description(directory, name):
-  return atomic_io.read_json(artefact_path(directory, name)[:-len(".pt")] + ".json")
+  return atomic_io.read_json(_sidecar_path(directory, name))
+
+
+def has_artefact(directory, name):
+  return os.path.exists(artefact_path(directory, name))
+
+
+def copy_artefact(source_dir, target_dir, name, **description):
+  """Copies an artefact and its sidecar (with `description` added) to target_dir."""
+  with open(artefact_path(source_dir, name), "rb") as f:
+    atomic_io.write_bytes(artefact_path(target_dir, name), f.read())
+  atomic_io.write_json(_sidecar_path(target_dir, name),
+                       dict(load_description(source_dir, name), **description))
 
 
 def numpy_function(module, batch_size=inference.SUPER_ROWS, device="cpu", tune=None,
@@ -161,3 +179,13 @@ def load_representation(post_dir, device="cpu"):
     return codes
 
   return batching.declare_any_batch_size(checked)
+
+
+def load_open_set(post_dir, device="cpu"):
+  """numpy images -> bool [N], the inputs the model accepts (its open-set rejection), from
+  a postprocessed (or trained) folder; None where the model has none (only GlanceNet has)."""
+  if not has_artefact(post_dir, "open_set"):
+    return None
+  function = _loaded_function(post_dir, "open_set", device)
+  # numpy_function hands the module's outputs back as float32.
+  return batching.declare_any_batch_size(lambda x: function(x) > 0.5)

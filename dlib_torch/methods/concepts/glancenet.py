@@ -3,9 +3,10 @@
 A VAE whose first latents are concepts supervised on a masking_fact share of
 the examples, with a linear classifier on the concepts tanh(z / 2), a
 conditional prior N(mu_y, I) with class prototypes mu_y = Linear(onehot(y)),
-and open-set rejection (see open_set.py). The VAE regulariser can be
-extended with the beta-TCVAE, DIP-VAE and FactorVAE terms, as the
-disentanglement-pytorch `loss_terms` that GlanceNets builds on.
+and open-set rejection (see open_set.py), whose thresholds are fitted when
+training ends and exported as the TorchScript module `open_set`. The VAE
+regulariser can be extended with the beta-TCVAE, DIP-VAE and FactorVAE terms,
+as the disentanglement-pytorch `loss_terms` that GlanceNets builds on.
 
 Decisions where the authors' code is ambiguous (concept-metrics.md §1.6):
 the prototype term ("push cluster") is applied as intended (the code drops
@@ -18,6 +19,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from dlib_torch.methods.concepts import concept_model
+from dlib_torch.methods.concepts import open_set
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
 from dlib_torch.methods.unsupervised import vae
@@ -31,7 +33,8 @@ class GlanceNet(concept_model.ConceptModel):
   def __init__(self, beta=1., label_weight=1., latent_weight=None, masking_fact=100.,
                z_class=None, conditional_prior=True, latent_loss="MSE", prototype_weight=100.,
                class_fn=gin.REQUIRED, concept_factors=None, one_hot_factors=(), beta_tc=1.,
-               dip_lambda_od=0., dip_lambda_d_factor=10., dip_type="i", factor_gamma=0.):
+               dip_lambda_od=0., dip_lambda_d_factor=10., dip_type="i", factor_gamma=0.,
+               open_set_num_images=5000, open_set_quantile=0.95):
     """Creates a GlanceNet.
 
     Args:
@@ -51,6 +54,9 @@ class GlanceNet(concept_model.ConceptModel):
       dip_lambda_d_factor: DIP-VAE diagonal weight factor.
       dip_type: DIP-VAE "i" or "ii".
       factor_gamma: adds gamma * the FactorVAE discriminator's TC estimate when positive.
+      open_set_num_images: images of the evaluation stream the open-set thresholds are
+        fitted on when training ends (with a conditional prior).
+      open_set_quantile: the quantile of their scores that the thresholds are.
     """
     super().__init__(label_weight, latent_weight, masking_fact, latent_loss, class_fn,
                      concept_factors, one_hot_factors)
@@ -64,6 +70,9 @@ class GlanceNet(concept_model.ConceptModel):
     self.dip_type = dip_type
     self.factor_gamma = factor_gamma
     self.discriminator = None
+    self.open_set_num_images = open_set_num_images
+    self.open_set_quantile = open_set_quantile
+    self.open_set_thresholds = None
 
   def build(self, observation_shape):
     super().build(observation_shape)
@@ -155,6 +164,35 @@ class GlanceNet(concept_model.ConceptModel):
     values = self.losses(features, generator)
     values.pop("discriminator_loss", None)
     return values
+
+  def prepare_export(self, inputs, batch_size):
+    """Fits the open-set thresholds on the first open_set_num_images of the evaluation stream.
+
+    The stream is put back where it was, so the evaluation sees its usual batches; the
+    thresholds depend only on the configuration and seed.
+    """
+    if not self.conditional_prior:
+      return {}
+    stream = inputs.eval_stream
+    state = stream.get_state()
+    images, factors, _ = stream.next_batch(self.open_set_num_images)
+    stream.set_state(state)
+    labels = self.targets(torch.as_tensor(factors))[1].numpy()
+    was_training = self.training
+    self.eval()
+    self.open_set_thresholds = open_set.fit_thresholds(self, images, labels,
+                                                       self.open_set_quantile, batch_size)
+    self.train(was_training)
+    return {"open_set": dict(
+        self.open_set_thresholds.description(), quantile=self.open_set_quantile,
+        num_images=self.open_set_num_images, input="float32 [N, H, W, C] in [0, 1]",
+        outputs=["bool [N]: accepted"])}
+
+  def export_modules(self):
+    modules = super().export_modules()
+    if self.open_set_thresholds is not None:
+      modules["open_set"] = open_set.make_open_set(self, self.open_set_thresholds)
+    return modules
 
   def predict(self, images, num_samples=100, generator=None):
     """Class probabilities averaged over num_samples latent samples (GlanceNets' test time)."""

@@ -77,6 +77,22 @@ class GaussianEncoderModel(nn.Module):
     "decoder": latents -> logits}, both on NHWC images."""
     return {"gaussian_encoder": self.encoder, "decoder": self.decoder}
 
+  def prepare_export(self, inputs, batch_size):
+    """Fits, once training has ended, what the model exports beside its networks.
+
+    Args:
+      inputs: the run's TrainingInputs (its streams; the evaluation stream is
+        still unread).
+      batch_size: the training batch size.
+
+    Returns:
+      {artefact name: what its JSON sidecar adds}, for the further modules
+      export_modules() now returns (GlanceNet: its open-set rejection,
+      `open_set`). Nothing by default.
+    """
+    del inputs, batch_size
+    return {}
+
   def training_inputs(self, data, random_seed, eval_steps, **protocol_params):
     """The training protocol's hook: the model's input streams and its evaluation.
 

@@ -275,7 +275,8 @@ class TrainingSession:
 
   def finish(self):
     """Exports the networks, evaluates, and writes the results folder."""
-    export_model(self.model, self.model_dir, self.dataset, self.global_step)
+    descriptions = self.model.prepare_export(self.inputs, self.batch_size)
+    export_model(self.model, self.model_dir, self.dataset, self.global_step, descriptions)
     eval_results = evaluate_losses(self.model, self.inputs.eval_stream, self.batch_size,
                                    self.inputs.eval_steps, self.global_step, self.generator,
                                    self.device, self.runtime.precision)
@@ -298,8 +299,12 @@ def _to_device(batch, device):
   return tensor.to(device) if device.type != "cpu" else tensor
 
 
-def export_model(model, model_dir, dataset, global_step):
-  """Saves the encoder and decoder as TorchScript (CPU, float32) with sidecars."""
+def export_model(model, model_dir, dataset, global_step, descriptions=None):
+  """Saves model.export_modules() as TorchScript (CPU, float32) with sidecars.
+
+  The encoder's and decoder's sidecars describe their tensors; `descriptions`
+  ({name: dict}, from model.prepare_export) adds to those of further modules.
+  """
   description = {
       "observation_shape": list(dataset.observation_shape),
       "num_latent": model.num_latent,
@@ -308,15 +313,15 @@ def export_model(model, model_dir, dataset, global_step):
       "dataset": gin.query_parameter("dataset.name"),
       "model": type(model).__name__,
   }
-  encoder_info = dict(description, outputs=["mean", "logvar"])
-  decoder_info = dict(description, input="float32 [N, num_latent]",
-                      outputs=["logits [N, H, W, C]"])
+  infos = {"gaussian_encoder": dict(description, outputs=["mean", "logvar"]),
+           "decoder": dict(description, input="float32 [N, num_latent]",
+                           outputs=["logits [N, H, W, C]"])}
+  for name, extra in (descriptions or {}).items():
+    infos[name] = dict(description, **extra)
   was_training = model.training
   model.eval()
-  modules = model.export_modules()
-  torchscript_io.save_module(_cpu_copy(modules["gaussian_encoder"]), model_dir,
-                             "gaussian_encoder", encoder_info)
-  torchscript_io.save_module(_cpu_copy(modules["decoder"]), model_dir, "decoder", decoder_info)
+  for name, module in model.export_modules().items():
+    torchscript_io.save_module(_cpu_copy(module), model_dir, name, infos.get(name, description))
   model.train(was_training)
 
 

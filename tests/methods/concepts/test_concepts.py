@@ -11,6 +11,7 @@ from dlib_torch.methods.concepts import concept_data
 from dlib_torch.methods.concepts import glancenet
 from dlib_torch.methods.concepts import open_set
 from dlib_torch.methods.shared import losses
+from dlib_torch.methods.unsupervised import train
 from dlib_torch.methods.unsupervised import vae
 from dlib_torch.tests.methods import helpers
 
@@ -146,6 +147,50 @@ def test_glancenet_training_learns_the_class_and_rejects_unseen_inputs():
   with torch.no_grad():
     probabilities = model.predict(images[:100], num_samples=10)
   assert float(torch.mean((probabilities.argmax(1) == factors[:100, 0]).float())) > 0.5
+
+
+def test_glancenet_fits_its_open_set_on_the_evaluation_stream_and_exports_it():
+  data = helpers.Squares()
+  model = helpers.make_model(glancenet.GlanceNet, [
+      "glancenet.class_fn = @factor_class", "glancenet.open_set_num_images = 300"], data=data)
+  assert "open_set" not in model.export_modules()  # Nothing fitted yet.
+  inputs = model.training_inputs(data, 0, 1)
+  descriptions = model.prepare_export(inputs, 64)
+  # Fitted on the stream's first 300 images, which the evaluation still sees.
+  images, factors, _ = inputs.eval_stream.next_batch(300)
+  expected = open_set.fit_thresholds(model, images, factors[:, 0], batch_size=64)
+  assert model.open_set_thresholds.reconstruction == expected.reconstruction
+  np.testing.assert_array_equal(model.open_set_thresholds.class_distance,
+                                expected.class_distance)
+  assert descriptions["open_set"]["reconstruction_threshold"] == expected.reconstruction
+  assert descriptions["open_set"]["quantile"] == 0.95
+  exported = torch.jit.script(train._cpu_copy(model.export_modules()["open_set"]))
+  accepted = exported(torch.as_tensor(images)).numpy()
+  np.testing.assert_array_equal(accepted, open_set.accept(model, images, expected))
+  assert 0.85 < accepted.mean() <= 0.95
+
+
+def test_a_class_absent_from_the_fitting_images_accepts_nothing():
+  model = helpers.make_model(glancenet.GlanceNet, ["glancenet.class_fn = @factor_class"])
+  images = concept_data.ConceptStream(helpers.Squares(), 0).next_batch(100)[0]
+  thresholds = open_set.fit_thresholds(model, images, np.zeros(100, int))
+  assert np.all(thresholds.class_distance[1:] == -np.inf)
+  assert thresholds.description()["class_distance_thresholds"][1:] == [None] * 6
+  # No reconstruction threshold: what is accepted is what lies near class 0's prototype.
+  scorer = open_set.make_open_set(model, open_set.Thresholds(np.inf, thresholds.class_distance))
+  with torch.no_grad():
+    _, distances = scorer.scores(torch.as_tensor(images))
+    near_0 = distances[:, 0] < scorer.class_distance[0]
+    np.testing.assert_array_equal(scorer(torch.as_tensor(images)).numpy(), near_0.numpy())
+  assert 0.85 < near_0.float().mean() <= 0.95
+
+
+def test_a_glancenet_without_a_conditional_prior_exports_no_open_set():
+  data = helpers.Squares()
+  model = helpers.make_model(glancenet.GlanceNet, [
+      "glancenet.class_fn = @factor_class", "glancenet.conditional_prior = False"], data=data)
+  assert model.prepare_export(model.training_inputs(data, 0, 1), 64) == {}
+  assert set(model.export_modules()) == {"gaussian_encoder", "decoder"}
 
 
 def test_cbm_training_decreases_the_loss_and_learns_the_class():
