@@ -47,12 +47,17 @@ def test_a_config_scores_the_sampled_points_as_score_codes_does(representation, 
                                                                 config):
   name = _name(config)
   bindings = ["{}.num_train = {}".format(name, _NUM_POINTS)]
+  num_points = _NUM_POINTS
+  if "{}.num_test".format(name) in open(config).read():
+    # Training then test points (as many): score_codes' halves of the same draws.
+    bindings.append("{}.num_test = {}".format(name, _NUM_POINTS))
+    num_points *= 2
   evaluate.evaluate_with_gin(representation, str(tmp_path / name), False, [config], bindings)
   scores = _results(str(tmp_path / name))
   # The same points as the metric drew (evaluation.random_seed = 0), scored as arrays.
   dataset = named_data.get_named_ground_truth_data("dummy_data")
   codes, factors = utils.generate_batch_factor_code(
-      dataset, torchscript_io.load_representation(representation), _NUM_POINTS,
+      dataset, torchscript_io.load_representation(representation), num_points,
       np.random.RandomState(0), 16)
   expected = code_scores.score_codes(factors.T, codes.T, metrics=[name])[name]
   expected = {(name if key == "score" else key): value for key, value in expected.items()
