@@ -179,3 +179,16 @@ def mismatches(case, results, keys=None):
 def assert_matches(case, results, keys=None):
   found = mismatches(case, results, keys)
   assert not found, "{}:\n  {}".format(case["id"], "\n  ".join(found))
+
+
+def bad_inputs(factors, codes):
+  """{case: (factors, codes, kwargs)} every field metric refuses: mismatched rows, 1-D
+  factors, a NaN code, a single row."""
+  nan_codes = np.array(codes, dtype=np.float64)
+  nan_codes[min(5, len(codes) - 1), min(1, codes.shape[1] - 1)] = np.nan
+  return {
+      "rows_differ": (factors, codes[:len(codes) // 2], {}),
+      "one_dimensional": (factors[:, 0], codes, {}),
+      "nan_codes": (factors, nan_codes, {}),
+      "one_row": (factors[:1], codes[:1], {}),
+  }

@@ -19,7 +19,7 @@ from dlib_torch.evaluation.metrics import mig_sup
 from dlib_torch.evaluation.metrics import modularity_review
 from dlib_torch.evaluation.metrics import review_information
 from dlib_torch.utils import errors
-from tests.evaluation.metrics import field_cases
+from dlib_torch.tests.evaluation.metrics import field_cases
 
 # Reference metric of the cases -> our function.
 _METRICS = {
@@ -185,17 +185,11 @@ def test_irs_of_constant_codes_is_zero():
 def _bad_inputs():
   factors, random_state = _discrete_factors(100)
   codes = random_state.normal(size=(100, 3))
-  nan_codes = codes.copy()
-  nan_codes[5, 1] = np.nan
-  return {
-      "rows_differ": (factors, codes[:50], {}),
-      "one_dimensional": (factors[:, 0], codes, {}),
-      "nan_codes": (factors, nan_codes, {}),
-      "one_row": (factors[:1], codes[:1], {}),
+  return dict(field_cases.bad_inputs(factors, codes), **{
       "continuous_as_discrete": (random_state.uniform(size=(100, 3)), codes,
                                  {"continuous_factors": False}),
       "nb_bins": (factors, codes, {"nb_bins": 0}),
-  }
+  })
 
 
 @pytest.mark.parametrize("bad", sorted(_bad_inputs()))

@@ -20,7 +20,7 @@ from dlib_torch.evaluation.metrics import z_diff
 from dlib_torch.evaluation.metrics import z_max_var
 from dlib_torch.evaluation.metrics import z_min_var
 from dlib_torch.utils import errors
-from tests.evaluation.metrics import field_cases
+from dlib_torch.tests.evaluation.metrics import field_cases
 
 _METRICS = {
     "ubisoft.z_diff": z_diff.z_diff,
@@ -187,19 +187,13 @@ def test_no_active_dimension_gives_nan(metric):
 def _bad_inputs():
   factors, random_state = _discrete_factors(100)
   codes = random_state.normal(size=(100, 3))
-  nan_codes = codes.copy()
-  nan_codes[5, 1] = np.nan
-  return {
-      "rows_differ": (factors, codes[:50], {}),
-      "one_dimensional": (factors[:, 0], codes, {}),
-      "nan_codes": (factors, nan_codes, {}),
-      "one_row": (factors[:1], codes[:1], {}),
+  return dict(field_cases.bad_inputs(factors, codes), **{
       "one_factor": (factors[:, :1], codes, {}),
       "continuous_as_discrete": (random_state.uniform(size=(100, 3)), codes,
                                  {"continuous_factors": False}),
       "nb_training": (factors, codes, {"nb_training": 0}),
       "batch_size": (factors, codes, {"batch_size": 2.5}),
-  }
+  })
 
 
 @pytest.mark.parametrize("bad", sorted(_bad_inputs()))

@@ -15,7 +15,7 @@ from dlib_torch.evaluation.metrics import infomec
 from dlib_torch.evaluation.metrics import med
 from dlib_torch.evaluation.metrics import utils
 from dlib_torch.utils import errors
-from tests.evaluation.metrics import field_cases
+from dlib_torch.tests.evaluation.metrics import field_cases
 
 _INFOMEC_CASES = field_cases.load_cases("lq.infomec")
 _MED_CASES = field_cases.load_cases("med.med")

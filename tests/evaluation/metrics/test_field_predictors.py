@@ -14,7 +14,7 @@ from dlib_torch.evaluation.metrics import dci_review
 from dlib_torch.evaluation.metrics import explicitness_review
 from dlib_torch.evaluation.metrics import sap_review
 from dlib_torch.utils import errors
-from tests.evaluation.metrics import field_cases
+from dlib_torch.tests.evaluation.metrics import field_cases
 
 # Deterministic reference metrics of the cases -> our function.
 _METRICS = {
@@ -181,15 +181,9 @@ def test_dci_of_a_collapsed_code_follows_the_flag():
 
 def _bad_inputs():
   factors, _, codes = _factors_and_codes(100)
-  nan_codes = codes.copy()
-  nan_codes[5, 1] = np.nan
-  return {
-      "rows_differ": (factors, codes[:50], {}),
-      "one_dimensional": (factors[:, 0], codes, {}),
-      "nan_codes": (factors, nan_codes, {}),
-      "one_row": (factors[:1], codes[:1], {}),
+  return dict(field_cases.bad_inputs(factors, codes), **{
       "one_code": (factors, codes[:, :1], {}),
-  }
+  })
 
 
 _FUNCTIONS = {
