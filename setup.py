@@ -16,6 +16,7 @@ _COMMANDS = {
     "ddownload": "download",
     "dudr": "udr",
     "dtests": "tests",
+    "dimport": "import_model",
 }
 
 # configs/ (the gin files) and tests/ live at the top of the checkout but install as
@@ -35,7 +36,7 @@ setuptools.setup(
     package_dir={"dlib_torch.gin_configs": "configs", "dlib_torch.tests": "tests"},
     package_data={
         "dlib_torch.gin_configs": ["**/*.gin", "**/*.json"],
-        "dlib_torch.tests": ["**/*.json", "**/*.gin"],
+        "dlib_torch.tests": ["**/*.json", "**/*.gin", "fixtures/**/*.zip", "fixtures/**/*.npz"],
         "dlib_torch": ["**/*.png", "**/*.json"],
     },
     install_requires=[

@@ -1,0 +1,1 @@
+"""The original's published models: reading TF checkpoints and importing them, without TensorFlow."""
