@@ -81,8 +81,9 @@ def score_codes(factors, codes, metrics=None, discrete_factors=True, random_stat
 
   Returns:
     {metric: {output key: value}}. Metrics that fit on some samples and score
-    others (DCI, SAP, explicitness, MED, DCI-ES) fit on the first half of the
-    rows and score the second.
+    others (the original's DCI, SAP and explicitness, MED, DCI-ES) fit on the
+    first half of the rows and score the second; the review's metrics fit and
+    score all rows, as their reference does.
 
   Raises:
     UserError: for arrays of the wrong shape or with non-finite values, unknown
