@@ -168,6 +168,7 @@ DATASETS = {
     "noisy_dsprites": ("dsprites",),
     "scream_dsprites": ("dsprites", "scream"),
     "dsprites_leakage": ("dsprites",),
+    "abstract_dsprites": ("dsprites",),
     "smallnorb": ("smallnorb",),
     "cars3d": ("cars3d",),
     "shapes3d": ("shapes3d",),
