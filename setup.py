@@ -17,6 +17,7 @@ _COMMANDS = {
     "dudr": "udr",
     "dtests": "tests",
     "dimport": "import_model",
+    "dreason": "reason",
 }
 
 # configs/ (the gin files) and tests/ live at the top of the checkout but install as
