@@ -18,6 +18,7 @@ _COMMANDS = {
     "dtests": "tests",
     "dimport": "import_model",
     "dreason": "reason",
+    "dreport": "report",
 }
 
 # configs/ (the gin files) and tests/ live at the top of the checkout but install as
@@ -61,8 +62,10 @@ setuptools.setup(
         # matplotlib draws the interventional-effects, score and concept plots;
         # without it those plots are skipped with a log line.
         "plots": ["matplotlib>=3.6"],
+        # selenium: the page tests drive Debian's headless chromium through its chromedriver
+        # (console errors, images that load, clicks): the maintained WebDriver client.
         "test": ["pytest>=7", "pytest-xdist>=3", "pytest-timeout>=2", "matplotlib>=3.6",
-                 "submitit>=1.5.4", "tensorboard>=2.12"],
+                 "submitit>=1.5.4", "tensorboard>=2.12", "selenium>=4.11"],
         # tensorboard: training writes the original's TensorBoard summaries with it.
         "tensorboard": ["tensorboard>=2.12"],
         # submitit: dreproduce --launcher=slurm submits job arrays with it (1.5.4 is the

@@ -31,6 +31,7 @@ _EXPECTED = {
     "dreproduce_semi": ["output_directory", "pipeline_seed", "labeller_fn", "device"],
     "ddownload": ["data_dir", "from_file", "list", "force"],
     "dudr": ["model_dirs", "output_dir", "gin_config"],
+    "dreport": ["input", "output", "all_scores", "overwrite"],
 }
 _NOT_ABSL = {"dtests"}  # Hands its arguments to pytest; has a usage of its own.
 
