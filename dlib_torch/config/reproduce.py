@@ -24,6 +24,8 @@ STUDIES = {
                                       "WeaklySupervisedStudy"),
     "semi_supervised_study": _study("semi_supervised_study.sweep", "SemiSupervisedStudy"),
     "field_metrics_study": _study("field_metrics_study.sweep", "FieldMetricsStudy"),
+    "abstract_reasoning_study_v1": _study("abstract_reasoning_study_v1.sweep",
+                                          "AbstractReasoningStudyV1"),
 }
 
 
