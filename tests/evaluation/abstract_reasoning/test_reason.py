@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from dlib_torch import gin_configs
+from dlib_torch import gin_registry
 from dlib_torch.evaluation.abstract_reasoning import reason
 from dlib_torch.tests import commands
 from dlib_torch.utils import atomic_io
@@ -49,6 +50,10 @@ def test_dreason_from_factor_values_writes_the_originals_results(tmp_path):
   assert again.returncode == 2
   assert len(again.stderr.strip().splitlines()) == 1 and "overwrite" in again.stderr
   assert _results(output_dir)["uuid"] == scores["uuid"]
+
+
+def test_quickstart_config_binds():
+  gin_registry.check_config("evaluation", [os.path.join(_CONFIGS, "quickstart.gin")])
 
 
 def test_bad_pgm_type_is_a_user_error_and_writes_nothing(tmp_path):
