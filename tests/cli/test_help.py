@@ -32,6 +32,8 @@ _EXPECTED = {
     "ddownload": ["data_dir", "from_file", "list", "force"],
     "dudr": ["model_dirs", "output_dir", "gin_config"],
     "dreport": ["input", "output", "all_scores", "overwrite"],
+    "dimport": ["input", "output_dir", "overwrite"],
+    "dreason": ["input_dir", "output_dir", "gin_config", "gin_bindings", "overwrite"],
 }
 _NOT_ABSL = {"dtests"}  # Hands its arguments to pytest; has a usage of its own.
 
