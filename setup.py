@@ -57,6 +57,12 @@ setuptools.setup(
         "h5py>=3.8",
         # Pillow: JPEG/PNG writing for visualisations and the scream image.
         "pillow>=9.0",
+        # tqdm: the progress bar of training, downloads and the metrics' sampling,
+        # encoding and fitting on a terminal (utils/progress.py); small, no dependencies.
+        "tqdm>=4.60",
+        # joblib (scikit-learn's own dependency): fit_per_factor reports each factor's
+        # fit as it ends, with Parallel(return_as="generator") from 1.3 on.
+        "joblib>=1.3",
     ],
     extras_require={
         # matplotlib draws the interventional-effects, score and concept plots;

@@ -41,9 +41,7 @@ import hashlib
 import http.client
 import os
 import shutil
-import sys
 import tarfile
-import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -58,12 +56,12 @@ from dlib_torch.data.ground_truth import norb
 from dlib_torch.data.ground_truth import shapes3d
 from dlib_torch.utils import atomic_io
 from dlib_torch.utils import errors
+from dlib_torch.utils import progress as progress_report
 
 MANIFEST_NAME = "ddownload_manifest.json"
 _CHUNK_BYTES = 1 << 20
 _TIMEOUT_S = 60
 _RETRIES = 3
-_LOG_EVERY_S = 10.0
 _USER_AGENT = "dlib_torch-ddownload"
 
 # Where to take files from an archive: entries under `prefix` whose names end
@@ -478,8 +476,10 @@ def _fetch_once(url, part, start, progress, want_md5):
     length = response.headers.get("Content-Length")
     length = int(length) if length and length.isdigit() else None
     digests = _hash_file(part, want_md5) if start else _Digests(want_md5)
-    bar = _Progress(os.path.basename(part[:-len(".part")]), progress,
-                    None if length is None else start + length, start)
+    bar = progress_report.Progress(
+        None if length is None else start + length, os.path.basename(part[:-len(".part")]),
+        "B", start, enabled=progress, format_count=_megabytes, unit_scale=True,
+        unit_divisor=1024)
     received = 0
     try:
       with open(part, "ab" if start else "wb") as out:
@@ -498,6 +498,10 @@ def _fetch_once(url, part, start, progress, want_md5):
   if length is not None and received < length:
     raise _Cut("connection closed after {} of {} bytes".format(start + received, start + length))
   return digests
+
+
+def _megabytes(num_bytes):
+  return "{:.1f} MB".format(num_bytes / 1e6)
 
 
 def _range_start(response):
@@ -543,35 +547,6 @@ def _checksum_problem(digests, sha256, md5):
   if md5 and digests.md5() != md5.lower():
     return "MD5 {} does not match the published {}".format(digests.md5(), md5)
   return None
-
-
-class _Progress:
-  """A tqdm bar on a terminal when tqdm is installed, else a log line every few seconds."""
-
-  def __init__(self, name, enabled, total, initial):
-    self._name, self._enabled, self._total, self._done = name, enabled, total, initial
-    self._bar = None
-    self._last_log = time.monotonic()
-    if enabled and sys.stderr.isatty():
-      try:
-        import tqdm  # pylint: disable=g-import-not-at-top
-        self._bar = tqdm.tqdm(total=total, initial=initial, desc=name, unit="B", unit_scale=True,
-                              unit_divisor=1024)
-      except ImportError:
-        pass
-
-  def update(self, n):
-    self._done += n
-    if self._bar is not None:
-      self._bar.update(n)
-    elif self._enabled and time.monotonic() - self._last_log >= _LOG_EVERY_S:
-      self._last_log = time.monotonic()
-      of = " of {:.1f} MB".format(self._total / 1e6) if self._total else ""
-      logging.info("%s: %.1f MB%s", self._name, self._done / 1e6, of)
-
-  def close(self):
-    if self._bar is not None:
-      self._bar.close()
 
 
 # --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import threadpoolctl
 
 from dlib_torch.evaluation.metrics import presorted_boosting
 from dlib_torch.utils import batching
+from dlib_torch.utils import progress
 
 # A representation function that takes any batch size (utils.batching) is
 # handed observations in chunks of about this many bytes rather than one
@@ -52,7 +53,7 @@ def _apply_in_chunks(batches, batch_bytes, chunk_bytes, fn):
 
 
 def represent_batches(observation_batches, representation_function, batch_size=None,
-                      chunk_bytes=_CHUNK_BYTES):
+                      chunk_bytes=_CHUNK_BYTES, num_points=None):
   """Applies a representation function to a stream of observation batches.
 
   The batches are consumed in order (so a generator that samples them draws
@@ -66,10 +67,13 @@ def represent_batches(observation_batches, representation_function, batch_size=N
     representation_function: maps observations [n, ...] to codes [n, d].
     batch_size: most observations per call of a plain function (None: a batch).
     chunk_bytes: size of the chunks handed to a function of any batch size.
+    num_points: the observations of all batches, if known, for the progress report.
 
   Returns:
     List with the codes [n_b, d] of each batch, in order.
   """
+  observation_batches = progress.tracked(observation_batches, num_points, "encoding",
+                                         "observations")
   if not batching.takes_any_batch_size(representation_function):
     return [_represent_in_batches(np.asarray(batch), representation_function,
                                   batch_size or max(1, len(batch)))
@@ -86,7 +90,7 @@ def _represent_in_batches(observations, representation_function, batch_size):
 
 
 def represent_factor_batches(factor_batches, ground_truth_data, representation_function,
-                             random_state, chunk_bytes=_CHUNK_BYTES):
+                             random_state, chunk_bytes=_CHUNK_BYTES, num_points=None):
   """Codes of the observations of a stream of factor batches, in order.
 
   Each batch's observations are rendered after its factors are drawn, as
@@ -104,6 +108,7 @@ def represent_factor_batches(factor_batches, ground_truth_data, representation_f
       plain function is called once per batch, as in the original.
     random_state: np.random.RandomState the rendering draws from.
     chunk_bytes: size of the observation chunks a function of any batch size sees.
+    num_points: the points of all batches, if known, for the progress report.
 
   Returns:
     List with the codes [n_b, d] of each batch.
@@ -113,11 +118,13 @@ def represent_factor_batches(factor_batches, ground_truth_data, representation_f
       not batching.takes_any_batch_size(representation_function)):
     return represent_batches(
         (ground_truth_data.sample_observations_from_factors(factors, random_state)
-         for factors in factor_batches), representation_function, chunk_bytes=chunk_bytes)
+         for factors in factor_batches), representation_function, chunk_bytes=chunk_bytes,
+        num_points=num_points)
   # float32 observations: the size the representation function is fed.
   row_bytes = 4 * int(np.prod(ground_truth_data.observation_shape))
   return _apply_in_chunks(
-      factor_batches, lambda factors: len(factors) * row_bytes, chunk_bytes,
+      progress.tracked(factor_batches, num_points, "sampling and encoding", "points"),
+      lambda factors: len(factors) * row_bytes, chunk_bytes,
       lambda factors: representation_function(
           ground_truth_data.sample_observations_from_factors(factors, random_state)))
 
@@ -150,7 +157,8 @@ def generate_batch_factor_code(ground_truth_data, representation_function,
       factors.append(batch_factors)
       yield observations
 
-  codes = represent_batches(observation_batches(), representation_function)
+  codes = represent_batches(observation_batches(), representation_function,
+                            num_points=num_points)
   return np.transpose(np.concatenate(codes)), np.transpose(np.concatenate(factors))
 
 
@@ -182,11 +190,12 @@ def obtain_representation(observations, representation_function, batch_size):
   time, as in the original; one of any batch size (utils.batching) on chunks
   of about `_CHUNK_BYTES` (the same codes, faster).
   """
-  if not batching.takes_any_batch_size(representation_function):
-    return np.transpose(_represent_in_batches(observations, representation_function,
-                                              batch_size))
-  rows = max(1, _CHUNK_BYTES // max(1, observations[:1].nbytes))
-  return np.transpose(_represent_in_batches(observations, representation_function, rows))
+  rows = batch_size
+  if batching.takes_any_batch_size(representation_function):
+    rows = max(1, _CHUNK_BYTES // max(1, observations[:1].nbytes))
+  slices = (observations[start:start + rows] for start in range(0, len(observations), rows))
+  return np.transpose(np.concatenate(represent_batches(
+      slices, representation_function, batch_size, num_points=len(observations))))
 
 
 def _label_codes(labels):
@@ -331,20 +340,26 @@ def fit_per_factor(make_estimator, x_train, ys_train, n_jobs=None):
     n_jobs = (joblib.cpu_count()
               if len(x_train) >= _MIN_POINTS_FOR_PROCESSES else 1)
   n_jobs = max(1, min(n_jobs, len(estimators)))
-  if n_jobs == 1:
-    state = np.random.get_state()
-    try:
-      return [_fit_with_global_seed(estimator, x_train, y, seed)
-              for estimator, y, seed in zip(estimators, ys_train, seeds)]
-    finally:
-      np.random.set_state(state)
-  # Longest first (multi-class fits grow with the number of classes), so the
-  # processes finish together; the results go back into factor order.
-  order = sorted(range(len(estimators)), key=lambda j: -len(np.unique(ys_train[j])))
-  fitted = joblib.Parallel(n_jobs=n_jobs, backend="loky")(
-      joblib.delayed(_fit_in_worker)(estimators[j], x_train, ys_train[j], seeds[j])
-      for j in order)
-  result = [None] * len(estimators)
-  for j, estimator in zip(order, fitted):
-    result[j] = estimator
+  with progress.Progress(len(estimators), "fitting {} per factor".format(
+      getattr(make_estimator, "__name__", "an estimator")), "factors") as report:
+    if n_jobs == 1:
+      state = np.random.get_state()
+      try:
+        fitted = []
+        for estimator, y, seed in zip(estimators, ys_train, seeds):
+          fitted.append(_fit_with_global_seed(estimator, x_train, y, seed))
+          report.update()
+        return fitted
+      finally:
+        np.random.set_state(state)
+    # Longest first (multi-class fits grow with the number of classes), so the
+    # processes finish together; the results go back into factor order.
+    order = sorted(range(len(estimators)), key=lambda j: -len(np.unique(ys_train[j])))
+    fitted = joblib.Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(
+        joblib.delayed(_fit_in_worker)(estimators[j], x_train, ys_train[j], seeds[j])
+        for j in order)
+    result = [None] * len(estimators)
+    for j, estimator in zip(order, fitted):
+      result[j] = estimator
+      report.update()
   return result

@@ -7,7 +7,6 @@ batches of a second stream, and writes results/{gin,json,aggregate}.
 """
 import dataclasses
 import os
-import sys
 import time
 from typing import Callable, Optional
 
@@ -24,6 +23,7 @@ from dlib_torch.utils import atomic_io
 from dlib_torch.utils import devices
 from dlib_torch.utils import errors
 from dlib_torch.utils import host_memory
+from dlib_torch.utils import progress
 from dlib_torch.utils import results
 from dlib_torch.utils import summaries
 from dlib_torch.utils import torchscript_io
@@ -198,7 +198,9 @@ class TrainingSession:
     """Starts the data stream, the progress report and the summaries."""
     self.model.train()
     self._prefetcher = training_stream.Prefetcher(self.inputs.stream, self.batch_size)
-    self._progress = _Progress(self.training_steps, self.global_step, label)
+    # Off a terminal the scalars are logged every log_every_steps, not by the clock.
+    self._progress = progress.Progress(self.training_steps, label or "training", "steps",
+                                       self.global_step, log_every_s=0)
     self.summary_log = summaries.Summaries(
         os.path.dirname(checkpoint.checkpoint_path(self.model_dir)),
         resumed_step=self.global_step if self.resumed else None)
@@ -228,7 +230,7 @@ class TrainingSession:
     save_now = (self.global_step - last_step >= runtime.checkpoint_every_steps or
                 time.time() - last_time >= runtime.checkpoint_every_secs or self.done)
     values = self._read_values() if log_now or save_now or self.reads_each_step else None
-    self._progress.update(self.global_step, values, log_now)
+    self._progress.update(steps, values, log_now)
     if log_now:
       self.summary_log.add_scalars(self.global_step, values)
     if save_now:
@@ -346,35 +348,3 @@ def evaluate_losses(model, stream, batch_size, eval_steps, global_step,
   means = {key: value / eval_steps for key, value in sums.items()}
   means["global_step"] = global_step
   return means
-
-
-class _Progress:
-  """A progress bar on a terminal, log lines every log_every steps otherwise."""
-
-  def __init__(self, total, initial, label=""):
-    self._bar = None
-    self._prefix = label + ": " if label else ""
-    if sys.stderr.isatty():
-      try:
-        import tqdm  # pylint: disable=g-import-not-at-top
-        self._bar = tqdm.tqdm(total=total, initial=initial, unit="step", desc=label or None)
-      except ImportError:
-        pass
-    self._last = initial
-
-  def update(self, step, values, log_line):
-    """Moves the bar to `step`; without a bar, logs `values` if `log_line`.
-
-    `values` is None where they were not read (CUDA, between log lines)."""
-    if self._bar is not None:
-      self._bar.update(step - self._last)
-      if values is not None:
-        self._bar.set_postfix({k: "{:.4g}".format(v) for k, v in values.items()}, refresh=False)
-    elif log_line:
-      logging.info("%sstep %d: %s", self._prefix, step,
-                   ", ".join("{} = {:.6g}".format(k, v) for k, v in values.items()))
-    self._last = step
-
-  def close(self):
-    if self._bar is not None:
-      self._bar.close()
