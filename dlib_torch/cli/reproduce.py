@@ -6,6 +6,7 @@ finished stages are skipped when the command is run again, and
 --model_nums runs many models as separate jobs, here or on SLURM
 (dlib_torch.pipeline.launch), skipping the models already finished.
 """
+import os
 import sys
 
 from absl import flags
@@ -15,6 +16,7 @@ from dlib_torch.cli import common
 from dlib_torch.config import reproduce as studies
 from dlib_torch.pipeline import launch
 from dlib_torch.pipeline import study_model
+from dlib_torch.utils import aggregate_results
 from dlib_torch.utils import errors
 
 FLAGS = flags.FLAGS
@@ -83,10 +85,12 @@ def main(unused_argv):
   if output_directory is None:
     output_directory = "output/{study}/{model_num}" if FLAGS.model_dir is None else "output"
   output_directory = output_directory.format(model_num=str(FLAGS.model_num), study=FLAGS.study)
-  study_model.reproduce_model(study, FLAGS.model_num, output_directory, FLAGS.model_dir,
-                              FLAGS.gin_bindings, FLAGS.overwrite, common.runtime_from_flags(),
-                              FLAGS.metrics)
+  card = study_model.reproduce_model(study, FLAGS.model_num, output_directory, FLAGS.model_dir,
+                                     FLAGS.gin_bindings, FLAGS.overwrite,
+                                     common.runtime_from_flags(), FLAGS.metrics)
   logging.info("Done: %s", output_directory)
+  print()
+  print("\n".join(study_model.summary_lines(output_directory, card)))
 
 
 def launch_models(study):
@@ -107,7 +111,10 @@ def launch_models(study):
           if FLAGS.overwrite or study_model.incomplete_stages(study, outputs[n], FLAGS.metrics)]
   print("{} of {} models finished; not finished: {}".format(
       len(model_nums) - len(todo), len(model_nums), _ranges(todo) or "none"))
-  if FLAGS.only_report or not todo:
+  if FLAGS.only_report:
+    return
+  if not todo:
+    _print_report(pattern)
     return
   passed_on = (["--study=" + FLAGS.study, "--precision=" + FLAGS.precision,
                 "--checkpoint_every={}".format(FLAGS.checkpoint_every)] +
@@ -132,15 +139,43 @@ def launch_models(study):
     print("Submitted {} jobs (SLURM job {}); logs in {}. Run again with --only_report to see "
           "which models are not finished.".format(len(jobs), jobs[todo[0]].job_id.split("_")[0],
                                                   log_directory))
+    aggregate, report = _report_paths(pattern)
+    print("When they have finished, the study report: daggregate --result_file_pattern='{}' "
+          "--output_path={} && dreport --input={} --output={}".format(
+              _evaluations(pattern), aggregate, aggregate, report))
     return
   launch.run_local(commands, launch.local_devices(FLAGS.device), FLAGS.jobs_per_device,
                    log_directory)
   failed = [n for n in todo if study_model.incomplete_stages(study, outputs[n], FLAGS.metrics)]
+  print()
+  print("{} of {} models finished; did not finish: {}".format(
+      len(model_nums) - len(failed), len(model_nums), _ranges(failed) or "none"))
+  if len(failed) < len(model_nums):
+    _print_report(pattern)
   if failed:
     sys.stderr.write("Error: models {} did not finish; see their logs in {}\n".format(
         _ranges(failed), log_directory))
     sys.exit(1)
-  print("All {} models finished.".format(len(model_nums)))
+
+
+def _print_report(pattern):
+  """Aggregates the finished models' evaluations and says how to build the study report."""
+  aggregate, report = _report_paths(pattern)
+  aggregate_results.aggregate_results_to_json(_evaluations(pattern), aggregate)
+  print("Every evaluation of the study's models: {}".format(aggregate))
+  print("Study report: dreport --input={} --output={}".format(aggregate, report))
+
+
+def _report_paths(pattern):
+  """(aggregate JSON, report folder) of a --model_nums run: in the folder of the models'."""
+  base = os.path.dirname(pattern.split("{model_num}")[0].replace("{study}", FLAGS.study))
+  return (os.path.join(base, "results.json"), os.path.join(base, "report"))
+
+
+def _evaluations(pattern):
+  """The glob of the models' evaluation results, as daggregate takes it."""
+  return os.path.join(pattern.format(model_num="*", study=FLAGS.study), "metrics", "*", "*",
+                      "results", "aggregate", "evaluation.json")
 
 
 def run_pack(study):

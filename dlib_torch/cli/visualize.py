@@ -1,4 +1,6 @@
-"""dvisualize: pictures and animations of a trained model (dlib_visualize_model)."""
+"""dvisualize: pictures, animations and the model card of a trained model (dlib_visualize_model)."""
+import os
+
 from absl import flags
 
 from dlib_torch.cli import common
@@ -18,6 +20,7 @@ def main(unused_argv):
       raise errors.UserError("Flag --{} is required.".format(name))
   visualize_model.visualize(FLAGS.model_dir, FLAGS.output_dir, FLAGS.overwrite,
                             device=FLAGS.device)
+  print("Model card: {}".format(os.path.join(FLAGS.output_dir, "index.html")))
 
 
 def run():

@@ -11,6 +11,8 @@ from dlib_torch.methods.unsupervised import packed_training
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.pipeline import stages
 from dlib_torch.utils import errors
+from dlib_torch.visualize import model_card
+from dlib_torch.visualize import model_scores
 
 
 def study_plan(study, metric_names=None):
@@ -49,6 +51,9 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
     runtime: train.Runtime for the training stage; every stage runs on its device.
     metric_names: only these metric configs (by name) are evaluated; None means all.
       Seeds are those of the whole plan.
+
+  Returns:
+    The path of the model card, rebuilt with the scores.
   """
   post_steps, eval_steps = study_plan(study, metric_names)
   model_config = None
@@ -64,6 +69,17 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
   stages.run_visualization(model_dir, output_directory, overwrite, device)
   stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite, device)
   stages.run_evaluation(output_directory, eval_steps, overwrite, device)
+  return model_card.write(os.path.join(output_directory, "visualizations"), output_directory)
+
+
+def summary_lines(output_directory, card_path):
+  """What a finished model's run ends with: its main scores and where its card is."""
+  scores = model_scores.read_scores(output_directory)
+  lines = ["Scores of {}:".format(output_directory)]
+  lines += (["  " + line for line in model_scores.text_table(scores, model_scores.headline(scores))]
+            if scores else ["  (no metrics)"])
+  lines.append("Model card (every score, curves, pictures): {}".format(card_path))
+  return lines
 
 
 def _model_config(study, model_num, gin_bindings):

@@ -39,7 +39,11 @@ def vis_all_interventional_effects(gen_factors, latents, output_dir):
         _visualize_interventional_effect(gen_factors, latents, l, parents[l], j, ax=ax,
                                          plot_legend=False)
         ax.set_title("")
-  fig.tight_layout()
+  # Fixed margins for the labels of 3-inch cells: tight_layout measured every tick
+  # label of every cell, a third of dvisualize's time for 10 latents.
+  fig.subplots_adjust(left=0.8 / (3. * num_factors), right=1. - 0.1 / (3. * num_factors),
+                      bottom=0.6 / (3. * num_latents), top=1. - 0.4 / (3. * num_latents),
+                      wspace=0.4, hspace=0.4)
   plotting.save_figure(fig, os.path.join(output_dir, "interventional_effect.png"))
 
 

@@ -6,15 +6,15 @@
   traversals/traversals<i>.jpg            one column per latent, 11 values in [-1, 1]
   animated_traversals/<kind>_cycle<i>.gif one panel per latent, 5 kinds of cycle
   interventional_effects/interventional_effect.png   (needs matplotlib)
-plus index.html, a page showing them all, and results/ (the model's results
-and a "visualize" step) so that every pipeline folder can be aggregated
-alike. The folder is built under a temporary name and renamed, so it is
+plus model_card/ (training curves, the KL of each latent), index.html, the
+model card (visualize.model_card: every picture, the configuration, the
+curves, the KL, and the metrics found beside the folder), and results/ (the
+model's results and a "visualize" step) so that every pipeline folder can be
+aggregated alike. The folder is built under a temporary name and renamed, so it is
 either complete or absent.
 """
-import html
 import numbers
 import os
-import re
 import time
 
 from absl import logging
@@ -28,6 +28,7 @@ from dlib_torch.utils import devices
 from dlib_torch.utils import errors
 from dlib_torch.utils import results
 from dlib_torch.utils import torchscript_io
+from dlib_torch.visualize import model_card
 from dlib_torch.visualize import plotting
 from dlib_torch.visualize import visualize_irs
 from dlib_torch.visualize import visualize_util
@@ -95,11 +96,13 @@ def visualize(model_dir,
                        os.path.join(staging, "animated_traversals"))
       _save_interventional_effects(dataset, encoder, num_points_irs, random_state,
                                    os.path.join(staging, "interventional_effects"))
-      _write_index(staging, model_dir)
+      model_card.prepare(model_dir, encoder, dataset, staging)
       results.update_result_directory(
           os.path.join(staging, "results"), "visualize",
           dict(devices.describe(device), elapsed_time=time.time() - start),
           old_result_dir=os.path.join(model_dir, "results"))
+      # The metrics of the card are looked for beside the final folder.
+      model_card.write(staging, os.path.dirname(os.path.abspath(output_dir)))
     logging.info("Visualizations of %s written to %s.", model_dir, output_dir)
   finally:
     gin.clear_config()
@@ -176,37 +179,6 @@ def _save_interventional_effects(dataset, encoder, num_points, random_state, out
   observations = dataset.sample_observations_from_factors(factors, random_state)
   latents, _ = encoder(observations)
   visualize_irs.vis_all_interventional_effects(factors, latents, output_dir)
-
-
-_SECTIONS = (
-    ("reconstructions", "Reconstructions (left: input, right: reconstruction)"),
-    ("sampled", "Samples from the prior"),
-    ("traversals", "Latent traversals (one column per latent, values -1 to 1 downwards)"),
-    ("animated_traversals", "Animated traversals (one panel per latent)"),
-    ("interventional_effects", "Interventional effects"),
-)
-
-
-def _write_index(output_dir, model_dir):
-  """index.html: every picture of output_dir, by section, in numeric order."""
-  parts = ["<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title></head>"
-           "<body>\n<h1>{0}</h1>".format(html.escape("Visualizations of " + model_dir))]
-  for section, title in _SECTIONS:
-    directory = os.path.join(output_dir, section)
-    if not os.path.isdir(directory):
-      continue
-    parts.append("<h2>{}</h2>".format(html.escape(title)))
-    for name in sorted(os.listdir(directory), key=_natural_key):
-      path = html.escape(section + "/" + name, quote=True)
-      parts.append('<figure style="display:inline-block"><img src="{0}" alt="{0}">'
-                   "<figcaption>{0}</figcaption></figure>".format(path))
-  parts.append("</body></html>\n")
-  atomic_io.write_text(os.path.join(output_dir, "index.html"), "\n".join(parts))
-
-
-def _natural_key(name):
-  # traversals2 before traversals10.
-  return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def latent_traversal_1d_multi_dim(generator_fn,

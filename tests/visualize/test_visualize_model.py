@@ -14,6 +14,7 @@ import torch
 from dlib_torch.data.ground_truth import dummy_data
 from dlib_torch.utils import atomic_io
 from dlib_torch.utils import errors
+from dlib_torch.visualize import model_card
 from dlib_torch.visualize import plotting
 from dlib_torch.visualize import visualize_model
 from dlib_torch.visualize import visualize_util
@@ -120,7 +121,7 @@ class TestFiles:
       assert 'src="{}"'.format(picture) in page
     assert page.index("traversals/traversals1.jpg") < page.index("traversals/traversals2.jpg")
     assert page.index("sampled/samples.jpg") < page.index("animated_traversals/")
-    assert sorted(["traversals10.jpg", "traversals2.jpg"], key=visualize_model._natural_key) == [
+    assert sorted(["traversals10.jpg", "traversals2.jpg"], key=model_card.natural_key) == [
         "traversals2.jpg", "traversals10.jpg"]
 
   def test_results_folder_records_the_visualize_step(self, visualized):
