@@ -230,7 +230,7 @@ def _configuration(config, train):
       ("precision", train.get("precision", "float32")),
       ("training time", _duration(train.get("elapsed_time"))),
   ]
-  return ["<h2>Configuration</h2>", _table(rows)]
+  return ["<h2>Configuration</h2>", _table(rows, numeric_from=2)]
 
 
 def _duration(seconds):
@@ -250,12 +250,20 @@ def _scores(scores, output_folder):
         html.escape(os.path.join(os.path.basename(os.path.abspath(output_folder)), "metrics"))))
     return parts
   columns = model_scores.representations(scores)
-  rows = [[metric, key] + [model_scores.format_value(scores[metric][c][key])
-                           if key in scores[metric].get(c, {}) else "-" for c in columns]
-          for metric, by_representation in scores.items()
-          for key in sorted({k for values in by_representation.values() for k in values})]
-  parts.append("<p>Every scalar value of every metric, per representation.</p>")
-  parts.append(_table(rows, ["metric", "value"] + columns, numeric_from=2))
+
+  def table(keys):
+    rows = [[metric, key] + [model_scores.format_value(scores[metric][c][key])
+                             if key in scores[metric].get(c, {}) else "-" for c in columns]
+            for metric, key in keys]
+    return _table(rows, ["metric", "value"] + columns, numeric_from=2)
+
+  every = [(metric, key) for metric, by_representation in scores.items()
+           for key in sorted({k for values in by_representation.values() for k in values})]
+  parts.append("<p>The values each metric is reported by, per representation:</p>")
+  parts.append(table(model_scores.headline(scores)))
+  # Downstream tasks alone have dozens of values: folded, below the main ones.
+  parts.append("<details><summary>every scalar value of every metric ({})</summary>{}"
+               "</details>".format(len(every), table(every)))
   return parts
 
 
