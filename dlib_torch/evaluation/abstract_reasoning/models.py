@@ -150,8 +150,6 @@ class OptimizedWildRelNet(nn.Module):
   def __init__(self, edge_mlp=gin.REQUIRED, graph_mlp=gin.REQUIRED,
                dropout_in_last_graph_layer=gin.REQUIRED, embedding_dim=None, num_nodes=9):
     super().__init__()
-    self.stack_answers = relational_layers.StackAnswers()
-    self.positions = relational_layers.AddPositionalEncoding()
     self.relational = relational_layers.RelationalLayer(
         _mlp(2 * (embedding_dim + num_nodes), edge_mlp))
     self.graph_mlp = _mlp(edge_mlp[-1], graph_mlp)
@@ -159,8 +157,14 @@ class OptimizedWildRelNet(nn.Module):
     self.output_layer = _init(nn.Linear(graph_mlp[-1], 1))
 
   def forward(self, context_embeddings, answer_embeddings):
-    x = self.positions(self.stack_answers(context_embeddings, answer_embeddings))
-    x = self.graph_mlp(self.relational(x).sum(dim=-2))
+    # Positions as AddPositionalEncoding gives them to the stacked graph: the answer is last.
+    positions = torch.eye(context_embeddings.shape[-2] + 1, dtype=context_embeddings.dtype,
+                          device=context_embeddings.device)
+    context = torch.cat([context_embeddings,
+                         positions[:-1].expand(context_embeddings.shape[:-1] + (-1,))], dim=-1)
+    answers = torch.cat([answer_embeddings,
+                         positions[-1].expand(answer_embeddings.shape[:-1] + (-1,))], dim=-1)
+    x = self.graph_mlp(self.relational.graph_sums(context, answers))
     if self.training and self.keep_probability:
       keep = torch.rand((1, 1, x.shape[-1]), device=x.device) < self.keep_probability
       x = x * keep / self.keep_probability

@@ -127,12 +127,13 @@ class Relation:
     raise NotImplementedError()
 
 
+# A set of the row's few values: np.unique costs more than the PGM draws themselves.
 def is_constant_row(row):
-  return len(np.unique(row)) == 1
+  return len(set(np.asarray(row).tolist())) == 1
 
 
 def is_distinct_row(row):
-  return len(np.unique(row)) == len(row)
+  return len(set(np.asarray(row).tolist())) == len(row)
 
 
 class ConstantRelation(Relation):

@@ -28,15 +28,45 @@ class PairwiseEdgeEmbeddings(nn.Module):
 
 
 class RelationalLayer(nn.Module):
-  """Edge embeddings, the edge layer on each, then their sum over the second node."""
+  """Edge embeddings, the edge layer on each, then their sum over the second node.
+
+  edge_layer is a Sequential whose first module is a Linear. It is applied
+  without forming the pairs: on a pair [a, b], the Linear is W_a a + W_b b + bias,
+  so both terms are computed once per node and added per pair, which equals
+  the edge layer on PairwiseEdgeEmbeddings up to float rounding.
+  """
 
   def __init__(self, edge_layer):
     super().__init__()
-    self.pairwise = PairwiseEdgeEmbeddings()
     self.edge_layer = edge_layer
 
   def forward(self, inputs):
-    return self.edge_layer(self.pairwise(inputs)).sum(dim=-2)
+    return self.edge_sums(inputs, inputs).sum(dim=-2)
+
+  def edge_sums(self, first, second):
+    """[..., n1, d], [..., n2, d] -> [..., n1, n2, out]: the edge layer on each [first_i, second_j].
+
+    Leading axes broadcast, so a node set may be shared across a batch axis.
+    """
+    linear = self.edge_layer[0]
+    dims = first.shape[-1]
+    first = nn.functional.linear(first, linear.weight[:, :dims], linear.bias)
+    second = nn.functional.linear(second, linear.weight[:, dims:])
+    return self.edge_layer[1:](first.unsqueeze(-2) + second.unsqueeze(-3))
+
+  def graph_sums(self, context, answers):
+    """Sum of the edge layer over every edge of each answer's graph: [B, a, out].
+
+    context [B, n, d] and answers [B, a, d] carry their positions already. Equals
+    forward(StackAnswers()(context, answers)).sum(-2); the context's edges, the
+    same for every answer, are computed once.
+    """
+    context_edges = self.edge_sums(context, context).sum(dim=(-3, -2))
+    context, answers = context.unsqueeze(-3), answers.unsqueeze(-2)
+    answer_edges = (self.edge_sums(context, answers).sum(dim=(-3, -2)) +
+                    self.edge_sums(answers, context).sum(dim=(-3, -2)) +
+                    self.edge_sums(answers, answers).sum(dim=(-3, -2)))
+    return context_edges.unsqueeze(-2) + answer_edges
 
 
 class StackAnswers(nn.Module):

@@ -90,6 +90,23 @@ def test_lecun_normal_initialisation():
   assert not layer.bias.detach().numpy().any()
 
 
+def test_cheap_relational_sums_equal_the_edge_layer_on_every_stacked_pair():
+  torch.manual_seed(0)
+  net = models.OptimizedWildRelNet(edge_mlp=[16, 8], graph_mlp=[4], dropout_in_last_graph_layer=0,
+                                   embedding_dim=5, num_nodes=9).double().eval()
+  context, answers = torch.randn(3, 8, 5).double(), torch.randn(3, 6, 5).double()
+  # The plain computation, as the original's layers: every answer's graph, every ordered pair.
+  stacked = relational_layers.AddPositionalEncoding()(
+      relational_layers.StackAnswers()(context, answers))
+  edges = net.relational.edge_layer(relational_layers.PairwiseEdgeEmbeddings()(stacked))
+  np.testing.assert_allclose(net.relational(stacked).detach().numpy(),
+                             edges.sum(dim=-2).detach().numpy(), rtol=1e-12)
+  reference = net.output_layer(net.graph_mlp(edges.sum(dim=(-3, -2)))).sum(dim=-1)
+  assert reference.shape == (3, 6) and reference.detach().abs().min() > 1e-6
+  np.testing.assert_allclose(net(context, answers).detach().numpy(),
+                             reference.detach().numpy(), rtol=1e-12)
+
+
 def test_pairwise_edges_and_positions():
   nodes = torch.tensor([[[1.], [2.]]])
   np.testing.assert_array_equal(relational_layers.PairwiseEdgeEmbeddings()(nodes).numpy(),
