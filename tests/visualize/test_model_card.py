@@ -3,6 +3,7 @@ import html
 import os
 import re
 
+import imageio.v3 as iio
 import numpy as np
 import pytest
 
@@ -47,7 +48,8 @@ def card(model_dir, tmp_path_factory):
     atomic_io.write_json(os.path.join(output_folder, "metrics", representation, "mig",
                                       "results", "json", "evaluation_results.json"), values)
   out = os.path.join(output_folder, "visualizations")
-  completed = commands.run("dvisualize", "--model_dir=" + model_dir, "--output_dir=" + out)
+  completed = commands.run("dvisualize", "--model_dir=" + model_dir, "--output_dir=" + out,
+                           "--num_animations=1", "--num_frames=3")
   assert completed.returncode == 0, completed.stderr
   assert completed.stdout.splitlines()[-1] == "Model card: " + os.path.join(out, "index.html")
   return out, _page(out)
@@ -142,6 +144,20 @@ def test_pictures_and_animations_are_local_files(card):
   # Self-contained: opens from disk with no network.
   assert not re.search(r"https?://|//[a-z]", page, re.IGNORECASE)
   assert not any(source.startswith("/") for source in sources)
+
+
+def test_fewer_animations_and_frames_on_the_command_line(card, tmp_path, model_dir):
+  out, _ = card
+  gifs = sorted(os.listdir(os.path.join(out, "animated_traversals")))
+  assert gifs == sorted("{}_cycle0.gif".format(kind) for kind in (
+      "std_gaussian", "fitted_gaussian", "fixed_interval", "conf_interval", "minmax_interval"))
+  assert len(iio.imread(os.path.join(out, "animated_traversals", gifs[0]), index=None)) == 3
+  refused = commands.run("dvisualize", "--model_dir=" + model_dir,
+                         "--output_dir=" + str(tmp_path / "out"), "--num_frames=0")
+  assert refused.returncode == 2
+  assert refused.stderr.strip().splitlines() == [
+      "Error: --num_frames must be a positive integer, not 0."]
+  assert not (tmp_path / "out").exists()
 
 
 def test_without_matplotlib_the_card_says_what_is_missing(model_dir, tmp_path, monkeypatch):
