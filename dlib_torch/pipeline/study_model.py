@@ -9,6 +9,7 @@ import os
 from dlib_torch.config import plan
 from dlib_torch.methods.unsupervised import packed_training
 from dlib_torch.methods.unsupervised import train
+from dlib_torch.pipeline import reasoning_stage
 from dlib_torch.pipeline import stages
 from dlib_torch.utils import errors
 from dlib_torch.visualize import model_card
@@ -69,6 +70,8 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
   stages.run_visualization(model_dir, output_directory, overwrite, device)
   stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite, device)
   stages.run_evaluation(output_directory, eval_steps, overwrite, device)
+  reasoning_stage.run_reasoning(output_directory, reasoning_stage.study_steps(study), overwrite,
+                                device)
   return model_card.write(os.path.join(output_directory, "visualizations"), output_directory)
 
 

@@ -35,6 +35,12 @@ def test_only_print_prints_the_originals_bindings():
   start = lines.index("Gin bindings for model training:") + 2
   assert lines[start:start + len(ORIGINAL_BINDINGS["359"])] == ORIGINAL_BINDINGS["359"]
   assert "postprocess_configs" in done.stdout and "metric_configs" in done.stdout
+  # Stage 2, which dreproduce runs after the metrics: the original's example on the mean.
+  stage2 = lines[lines.index("Gin config files for abstract reasoning (stage 2), each with its "
+                             "input and bindings:") + 2:]
+  assert stage2[0].endswith(os.path.join("stage2", "example.gin"))
+  assert stage2[1] == "  on postprocessed/mean, into abstract_reasoning/mean/example"
+  assert "  TwoStageModel.embedding_model_class = @HubEmbedding" in stage2
   bad = commands.run("dreproduce", "--study=abstract_reasoning_study_v1", "--model_num=360",
                      "--only_print")
   assert bad.returncode == 2 and "359" in bad.stderr

@@ -4,15 +4,13 @@ import os
 
 import pytest
 import torch
-from torch import nn
 
 from dlib_torch import gin_configs
 from dlib_torch import gin_registry
 from dlib_torch.evaluation.abstract_reasoning import reason
 from dlib_torch.tests import commands
-from dlib_torch.utils import atomic_io
+from dlib_torch.tests.evaluation.abstract_reasoning import frozen_representation
 from dlib_torch.utils import errors
-from dlib_torch.utils import torchscript_io
 
 _CONFIGS = os.path.join(os.path.dirname(gin_configs.__file__), "tests", "abstract_reasoning")
 
@@ -69,25 +67,9 @@ def test_bad_pgm_type_is_a_user_error_and_writes_nothing(tmp_path):
   assert not os.path.exists(str(tmp_path / "out"))
 
 
-class _MeanColour(nn.Module):
-  """A stand-in representation: each panel's mean and max intensity."""
-
-  def forward(self, images):
-    return torch.stack([images.mean(dim=(1, 2, 3)), images.amax(dim=(1, 2, 3))], dim=1)
-
-
-def _postprocessed_folder(folder):
-  torchscript_io.save_module(_MeanColour(), folder, "representation",
-                             {"observation_shape": [64, 64, 1], "num_latent": 2})
-  atomic_io.write_text(os.path.join(folder, "results", "gin", "postprocess.gin"),
-                       "dataset.name = 'dummy_data'\n")
-  atomic_io.write_json(os.path.join(folder, "results", "json", "postprocess_results.json"),
-                       {"marker": 1})
-
-
 def test_reason_on_a_frozen_representation_with_auto_data_set(tmp_path):
   input_dir, output_dir = str(tmp_path / "post"), str(tmp_path / "reason")
-  _postprocessed_folder(input_dir)
+  frozen_representation.write_postprocessed_folder(input_dir)
   reason.reason_with_gin(input_dir, output_dir, gin_config_files=[
       os.path.join(_CONFIGS, "representation", "from_representation.gin")],
       gin_bindings=["dataset.name = 'auto'"], device="cpu")
