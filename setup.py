@@ -19,6 +19,7 @@ _COMMANDS = {
     "dimport": "import_model",
     "dreason": "reason",
     "dreport": "report",
+    "dreproduce_jmlr": "reproduce_jmlr",
 }
 
 # configs/ (the gin files) and tests/ live at the top of the checkout but install as

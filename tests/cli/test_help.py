@@ -34,6 +34,10 @@ _EXPECTED = {
     "dreport": ["input", "output", "all_scores", "overwrite"],
     "dimport": ["input", "output_dir", "overwrite"],
     "dreason": ["input_dir", "output_dir", "gin_config", "gin_bindings", "overwrite"],
+    "dreproduce_jmlr": ["output_directory", "model_dir", "gin_bindings", "gin_model_config_dir",
+                        "gin_model_config_name", "gin_postprocess_config_glob",
+                        "gin_evaluation_config_glob", "num_eval", "scores_list",
+                        "evaluation_num_samples_train", "random_seed", "overwrite"],
 }
 _NOT_ABSL = {"dtests"}  # Hands its arguments to pytest; has a usage of its own.
 
