@@ -98,3 +98,19 @@ class TestFiles:
       assert gif.n_frames == 3
       assert gif.size == (380, 182)  # 2 x 5 grid + footer + padding, as the original
       assert gif.info["duration"] == 100
+
+  @pytest.mark.parametrize("channels", [1, 3])
+  def test_animation_pixels(self, tmp_path, channels):
+    # Gray panels are written with one channel (fast) and keep every level; coloured ones
+    # go through GIF's 256-colour palette.
+    levels = np.random.RandomState(0).randint(0, 256, size=(2, 3, 64, 64, 1)) / 255.
+    panels = levels if channels == 1 else np.concatenate([levels, levels, 1. - levels], -1)
+    path = str(tmp_path / "animation.gif")
+    visualize_util.save_animation(panels, path, fps=10)
+    with Image.open(path) as gif:
+      gif.seek(2)
+      frame = np.asarray(gif.convert("RGB")).astype(np.float64)
+    # Frame 2 of the first panel, after the 10-px border.
+    expected = np.broadcast_to(np.round(panels[0, 2] * 255.), (64, 64, 3))
+    error = np.abs(frame[10:74, 10:74] - expected)
+    assert error.max() == 0 if channels == 1 else error.mean() < 8
