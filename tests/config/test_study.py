@@ -153,8 +153,8 @@ class TestOtherStudies:
 
   def test_known_studies(self):
     assert sorted(reproduce.STUDIES) == [
-        "fairness_study_v1", "quickstart", "semi_supervised_study", "test",
-        "unsupervised_study_v1", "weakly_supervised_study"]
+        "abstract_reasoning_study_v1", "fairness_study_v1", "field_metrics_study", "quickstart",
+        "semi_supervised_study", "test", "unsupervised_study_v1", "weakly_supervised_study"]
     assert reproduce.get_study("test") is reproduce.STUDIES["test"]
     with pytest.raises(errors.UserError, match="unsupervised_study_v1"):
       reproduce.get_study("no_such_study")

@@ -31,6 +31,14 @@ def _results(model_dir):
   return {k: v for k, v in results.items() if k not in ("elapsed_time", "uuid")}
 
 
+def _assert_close(found, expected, rel):
+  """Equal keys and non-float values; floats within `rel` (approx refuses strings)."""
+  assert found.keys() == expected.keys()
+  for key, value in expected.items():
+    assert found[key] == (pytest.approx(value, rel=rel) if isinstance(value, float)
+                          else value), key
+
+
 def _gin(model_dir):
   with open(os.path.join(model_dir, "results", "gin", "train.gin")) as f:
     return f.read()
@@ -63,11 +71,7 @@ def test_a_sequential_pack_writes_its_models_solo_folders(tmp_path, model_nums):
 def test_a_batched_pack_equals_the_solo_runs_within_float_rounding(tmp_path, model_nums):
   # One vmapped step for all models: other kernels, the same sums in another order.
   for solo_dir, pack_dir in _solo_and_packed(tmp_path, model_nums, "batched"):
-    expected, found = _results(solo_dir), _results(pack_dir)
-    assert found.keys() == expected.keys()
-    for key, value in expected.items():
-      assert found[key] == (pytest.approx(value, rel=1e-3) if isinstance(value, float)
-                            else value), key
+    _assert_close(_results(pack_dir), _results(solo_dir), rel=1e-3)
     assert _gin(pack_dir) == _gin(solo_dir)
 
 
@@ -80,7 +84,7 @@ def test_a_batched_pack_equals_the_solo_runs_within_float_rounding(tmp_path, mod
 def test_every_unsupervised_method_packs(tmp_path, model_nums):
   for solo_dir, pack_dir in _solo_and_packed(tmp_path, model_nums, "batched",
                                              ["model.training_steps = 2"]):
-    assert _results(pack_dir) == pytest.approx(_results(solo_dir), rel=1e-4)
+    _assert_close(_results(pack_dir), _results(solo_dir), rel=1e-4)
 
 
 @pytest.mark.parametrize("pack_step", ["sequential", "batched"])
@@ -104,7 +108,7 @@ def test_a_killed_pack_resumes_to_the_uninterrupted_packs_results(tmp_path, pack
     if pack_step == "sequential":
       assert _results(killed_dir) == _results(whole_dir)
     else:  # The model behind trained alone for a step: other kernels, float rounding.
-      assert _results(killed_dir) == pytest.approx(_results(whole_dir), rel=1e-3)
+      _assert_close(_results(killed_dir), _results(whole_dir), rel=1e-3)
 
 
 def test_a_diverging_model_stops_alone(tmp_path):
@@ -117,7 +121,7 @@ def test_a_diverging_model_stops_alone(tmp_path):
   assert not os.path.exists(os.path.join(diverging[0], "results"))
   solo = _member(tmp_path, "solo", 0)
   _train_solo(solo)
-  assert _results(healthy[0]) == pytest.approx(_results(solo[0]), rel=1e-3)
+  _assert_close(_results(healthy[0]), _results(solo[0]), rel=1e-3)
 
 
 def test_models_that_differ_in_more_than_seed_and_hyperparameters_do_not_pack(tmp_path):
