@@ -40,6 +40,10 @@ class Study(object):
     for path in self.get_postprocess_config_files():
       print(path)
 
+  def get_reasoning_steps(self):
+    """Stage 2 runs on the model's representations (abstract reasoning); none by default."""
+    return []
+
   def get_eval_config_files(self):
     """Returns the gin files of the evaluation steps."""
     raise NotImplementedError()

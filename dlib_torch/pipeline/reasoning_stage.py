@@ -1,6 +1,6 @@
 """Stage 2 of a study with abstract reasoning: dreason on the model's representations.
 
-A study that defines get_reasoning_steps() (abstract_reasoning_study_v1) gets,
+A study whose get_reasoning_steps() has steps (abstract_reasoning_study_v1) gets,
 after stage 1 (train, visualise, postprocess, evaluate), one reasoning run per
 step, on OUT/postprocessed/<post_name> into
 OUT/abstract_reasoning/<post_name>/<config name>, the layout of metrics/. The
@@ -17,14 +17,14 @@ from dlib_torch.evaluation.abstract_reasoning import reason
 from dlib_torch.pipeline import stages
 
 
-def study_steps(study):
-  """The study's reasoning steps (post_name, name, config_file, bindings()); none by default."""
-  get_steps = getattr(study, "get_reasoning_steps", None)
-  return get_steps() if get_steps else []
-
-
 def step_dir(output_directory, step):
   return os.path.join(output_directory, reason.STEP_NAME, step.post_name, step.name)
+
+
+def incomplete(output_directory, steps):
+  """The folders of the steps that have no results yet."""
+  return [step_dir(output_directory, step) for step in steps
+          if not stages.stage_complete(step_dir(output_directory, step), reason.STEP_NAME)]
 
 
 def run_reasoning(output_directory, steps, overwrite, device="auto"):

@@ -35,7 +35,8 @@ def incomplete_stages(study, output_directory, metric_names=None):
 
   Empty when `reproduce_model` (with the same metrics) has finished there.
   """
-  return stages.incomplete(output_directory, *study_plan(study, metric_names))
+  return (stages.incomplete(output_directory, *study_plan(study, metric_names)) +
+          reasoning_stage.incomplete(output_directory, study.get_reasoning_steps()))
 
 
 def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bindings=(),
@@ -70,7 +71,7 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
   stages.run_visualization(model_dir, output_directory, overwrite, device)
   stages.run_postprocessing(model_dir, output_directory, post_steps, overwrite, device)
   stages.run_evaluation(output_directory, eval_steps, overwrite, device)
-  reasoning_stage.run_reasoning(output_directory, reasoning_stage.study_steps(study), overwrite,
+  reasoning_stage.run_reasoning(output_directory, study.get_reasoning_steps(), overwrite,
                                 device)
   return model_card.write(os.path.join(output_directory, "visualizations"), output_directory)
 

@@ -5,6 +5,7 @@ import os
 from dlib_torch.config import reproduce
 from dlib_torch.config.abstract_reasoning_study_v1 import sweep
 from dlib_torch.pipeline import reasoning_stage
+from dlib_torch.pipeline import study_model
 from dlib_torch.tests.evaluation.abstract_reasoning import frozen_representation
 
 STUDY = reproduce.get_study("abstract_reasoning_study_v1")
@@ -27,21 +28,24 @@ def _results(folder):
 
 
 def test_the_study_runs_the_originals_stage2_config_on_the_mean_representation():
-  steps = reasoning_stage.study_steps(STUDY)
+  steps = STUDY.get_reasoning_steps()
   assert [(s.post_name, s.name) for s in steps] == [("mean", "example")]
   assert steps[0].config_file.endswith(os.path.join("abstract_reasoning_study_v1", "stage2",
                                                     "example.gin"))
   assert "TwoStageModel.embedding_model_class = @HubEmbedding" in steps[0].bindings()
-  assert reasoning_stage.study_steps(reproduce.get_study("unsupervised_study_v1")) == []
+  assert reproduce.get_study("unsupervised_study_v1").get_reasoning_steps() == []
 
 
 def test_stage2_on_a_postprocessed_model_writes_its_folder_and_is_skipped_when_done(tmp_path):
   output_directory = str(tmp_path / "model_7")
   frozen_representation.write_postprocessed_folder(
       os.path.join(output_directory, "postprocessed", "mean"))
-  step = _ShortStep(*reasoning_stage.study_steps(STUDY)[0])
-  reasoning_stage.run_reasoning(output_directory, [step], overwrite=False, device="cpu")
+  step = _ShortStep(*STUDY.get_reasoning_steps()[0])
   folder = os.path.join(output_directory, "abstract_reasoning", "mean", "example")
+  # A model whose stage 2 has not run is unfinished (--model_nums relaunches it).
+  assert folder in study_model.incomplete_stages(STUDY, output_directory)
+  reasoning_stage.run_reasoning(output_directory, [step], overwrite=False, device="cpu")
+  assert folder not in study_model.incomplete_stages(STUDY, output_directory)
   scores = _results(folder)
   assert scores["step2.test.global_step"] == 4 and "best.val.accuracy" in scores
   with open(os.path.join(folder, "results", "gin", "abstract_reasoning.gin")) as f:
