@@ -75,7 +75,8 @@ def sample_pairs(ground_truth_data, representation_function, batch_size,
       yield factors2
 
   codes = utils.represent_factor_batches(factor_batches(), ground_truth_data,
-                                         representation_function, random_state)
+                                         representation_function, random_state,
+                                         num_points=2 * num_points * batch_size)
   return np.stack(codes[0::2]), np.stack(codes[1::2]), labels
 
 

@@ -87,7 +87,8 @@ def sample_fixed_factor_batches(ground_truth_data, representation_function,
       yield factors
 
   codes = utils.represent_factor_batches(factor_batches(), ground_truth_data,
-                                         representation_function, random_state)
+                                         representation_function, random_state,
+                                         num_points=num_points * batch_size)
   return np.stack(codes), labels
 
 
