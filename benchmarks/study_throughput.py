@@ -4,9 +4,11 @@ For each K, prints the model-steps per second of
   - K solo jobs running at once, each a process with its share of the device
     (cores split between them on a CPU, as the local launcher splits them),
     measured in the same run as the reference;
-  - one process training the K models as a pack, with each pack step
-    (packed_training): "batched" (one vmapped computation for all K) and
-    "sequential" (each model's solo step in turn);
+  - one job training the K models as a pack, with each pack step
+    (packed_training): "batched" (one vmapped computation for all K),
+    "sequential" (each model's solo step in turn, in one process) and
+    "parallel" (sequential shares of the pack in worker processes that share
+    the job's cores);
 and each pack's rate as a ratio to the K solo jobs'. The models are the
 study's conv beta-VAE on procedural dSprites at batch 64 (quickstart models
 0, 50, 100, ...: different seeds and betas). Targets (issue 12): on one
@@ -31,6 +33,7 @@ from dlib_torch.methods.unsupervised import packed_training
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.pipeline import stages
 from dlib_torch.utils import devices
+from dlib_torch.utils import worker_processes
 
 import train_step  # benchmarks/, the script's own folder
 
@@ -51,10 +54,20 @@ def members(count, folder):
 
 def model_steps_per_second(pack_members, pack_step, seconds, device):
   """Trains the members as one pack for about `seconds`; model-steps per second."""
+  if pack_step == "parallel":
+    # Each worker times its share at once with the others (as solo_jobs' jobs).
+    return sum(worker_processes.run(_time_share, [
+        (share, seconds, device, threads, cpus)
+        for share, threads, cpus in packed_training.worker_shares(pack_members)]))
   sessions = packed_training.prepare(pack_members, train.Runtime(device=device))
   # The step reads gin (the reconstruction loss, ...), as in train_pack.
   return gin_registry.run_with_config("train", pack_members[0][1], pack_members[0][2],
                                       _time_pack, sessions, pack_step, seconds)
+
+
+def _time_share(share, seconds, device, threads, cpus):
+  packed_training.use_share(threads, cpus)
+  return model_steps_per_second(share, "sequential", seconds, device)
 
 
 def _time_pack(sessions, pack_step, seconds):
@@ -113,7 +126,7 @@ def main():
   for count in (int(k) for k in sizes.split(",")):
     reference = solo_jobs(count, args.seconds, str(device))
     line = "K={:<3d} {} solo jobs {:9.1f} model-steps/s".format(count, count, reference)
-    for pack_step in ("batched", "sequential"):
+    for pack_step in ("batched", "sequential", "parallel"):
       try:
         with tempfile.TemporaryDirectory() as folder:
           rate = model_steps_per_second(members(count, folder), pack_step, args.seconds,

@@ -18,6 +18,7 @@ import time
 from absl import logging
 import torch
 
+from dlib_torch.utils import cpu_shares
 from dlib_torch.utils import errors
 
 
@@ -86,21 +87,18 @@ def placements(devices, jobs_per_device, cpus=None, visible_gpus=None):
   the pinning too).
   """
   if cpus is None:
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(
-        range(os.cpu_count() or 1))
+    cpus = cpu_shares.available_cpus()
   if visible_gpus is None and os.environ.get("CUDA_VISIBLE_DEVICES", "").strip():
     visible_gpus = [gpu.strip() for gpu in os.environ["CUDA_VISIBLE_DEVICES"].split(",")]
   slots = [device for device in devices for _ in range(jobs_per_device)]
-  share = max(1, len(cpus) // len(slots))
   result = []
-  for slot, device in enumerate(slots):
-    environment = {"OMP_NUM_THREADS": str(share)}
+  for device, (threads, pinned) in zip(slots, cpu_shares.shares(len(slots), cpus)):
+    environment = {"OMP_NUM_THREADS": str(threads)}
     if device.startswith("cuda"):
       index = int(device.partition(":")[2] or 0)
       environment["CUDA_VISIBLE_DEVICES"] = (
           visible_gpus[index] if visible_gpus else str(index))
       device = "cuda"
-    pinned = cpus[slot * share:(slot + 1) * share] if len(cpus) >= len(slots) else None
     result.append(Placement(device, environment, pinned))
   return result
 

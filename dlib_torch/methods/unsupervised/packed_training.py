@@ -10,14 +10,22 @@ chosen over hand-written grouped layers because it packs every architecture
 and method unchanged, with each model's own loss code.
 
 That batched step is chosen on GPUs, where one 64x64 model leaves most of
-the device idle. On a CPU the models of a pack step one after another through
-the solo step instead (step_mode): a CPU's cores are already busy with one
-model's convolutions, and the solo step's numbers are the pack's to the last
-bit, where vmap's kernels sum in another order (about 1e-7 relative per step,
-which training can amplify to 1e-3 over a few hundred steps).
-benchmarks/study_throughput.py measures both steps against solo jobs. The
-choice depends on the device only, never on a timing, so a result depends
-only on its configuration and seed.
+the device idle. A CPU's cores are already busy with one model's
+convolutions, so there batching buys nothing (vmap's grouped convolutions run
+at about 0.55x of solo jobs on the same cores) and what costs is the threads:
+one model's step on two threads runs at about 0.8 of two single-threaded
+steps, and threads stepping different models in one process wait for each
+other's Python (the GIL). So on a CPU with more than one thread the pack
+deals its models out to worker processes ("parallel", worker_shares), each
+with its share of the threads and cores, as the local launcher shares them
+between solo jobs, stepping its models one after another through the solo
+step ("sequential"): a pack of K then trains as fast as K solo jobs, in one
+job. The solo step's numbers are the pack's to the last bit (at the thread
+count the model gets), where vmap's kernels sum in another order (about 1e-7
+relative per step, which training can amplify to 1e-3 over a few hundred
+steps). benchmarks/study_throughput.py measures the three against solo jobs.
+The choice depends on the device and the thread count only, never on a
+timing, so a result depends only on its configuration, seed and threads.
 
 Each model keeps everything a solo run has: its data stream, its torch
 generator (noise through methods.shared.noise), its optimizers (stepped on
@@ -44,13 +52,16 @@ from dlib_torch.methods.shared import cpu_convolutions
 from dlib_torch.methods.shared import noise
 from dlib_torch.methods.shared import optimizers as optimizer_lib
 from dlib_torch.methods.unsupervised import train
+from dlib_torch.utils import cpu_shares
 from dlib_torch.utils import devices
 from dlib_torch.utils import errors
 from dlib_torch.utils import folder_lock
+from dlib_torch.utils import worker_processes
 
 # `model.*` bindings in which the models of a pack may differ, besides the method's
 # hyper-parameters.
 _PER_MODEL_BINDINGS = ("random_seed", "model_num", "name")
+_STEP_MODES = ("batched", "sequential", "parallel")
 
 
 def train_pack(members, runtime=None, overwrite=False):
@@ -66,6 +77,10 @@ def train_pack(members, runtime=None, overwrite=False):
     {model_dir: train.TrainingDiverged} of the members that diverged.
   """
   runtime = runtime or train.Runtime()
+  check_compatible(members)
+  mode = step_mode(devices.resolve_device(runtime.device), runtime.pack_step, len(members))
+  if mode == "parallel":
+    return _train_in_workers(members, runtime, overwrite)
   # The members' folders stay locked (folder_lock) until the pack is done.
   with folder_lock.step():
     sessions = prepare(members, runtime, overwrite)
@@ -81,8 +96,8 @@ def train_pack(members, runtime=None, overwrite=False):
 
 
 def prepare(members, runtime, overwrite=False):
-  """The members' prepared training sessions (restored from their checkpoints), checked
-  to be one pack; `members` and `overwrite` as train_pack's."""
+  """The members' prepared training sessions (restored from their checkpoints);
+  `members` (check_compatible) and `overwrite` as train_pack's."""
   sessions = []
   for model_dir, config_files, bindings in members:
     handed = []
@@ -90,40 +105,45 @@ def prepare(members, runtime, overwrite=False):
                                  overwrite, runtime=dataclasses.replace(
                                      runtime, hand_over=handed.append))
     sessions.append(handed[0])
-  check_compatible(sessions)
   return sessions
 
 
 def pack_key(config_files, bindings):
   """What the training configurations of a pack's models share, or None if the method
   does not pack: models with equal keys can be trained as one pack."""
-  return gin_registry.run_with_config("train", config_files, bindings, _parsed_pack_key)
+  method, _, shared = _signature(config_files, bindings)
+  return None if shared is None else (method,) + tuple(shared)
 
 
-def _parsed_pack_key():
+def _signature(config_files, bindings):
+  """(method name, its pack hyper-parameters and the configuration that a pack's models
+  share; both None if the method does not pack)."""
+  return gin_registry.run_with_config("train", config_files, bindings, _parsed_signature)
+
+
+def _parsed_signature():
   method = gin.query_parameter("model.model").scoped_configurable_fn
   hyperparameters = vars(method).get("pack_hyperparameters")
   if hyperparameters is None:
-    return None
-  return (method.__name__,) + tuple(_shared_config(gin.config_str(), hyperparameters))
+    return method.__name__, None, None
+  return (method.__name__, hyperparameters,
+          _shared_config(gin.config_str(), hyperparameters))
 
 
-def check_compatible(sessions):
-  """A UserError unless the sessions can be trained as one pack."""
-  first = sessions[0]
-  method = type(first.model)
-  hyperparameters = vars(method).get("pack_hyperparameters")
-  if hyperparameters is None:
-    raise errors.UserError("{} models cannot be trained in packs.".format(method.__name__))
-  for session in sessions[1:]:
-    if type(session.model) is not method:  # pylint: disable=unidiomatic-typecheck
+def check_compatible(members):
+  """A UserError unless the members (as train_pack's) can be trained as one pack."""
+  signatures = [_signature(config_files, bindings) for _, config_files, bindings in members]
+  method, hyperparameters, shared = signatures[0]
+  if shared is None:
+    raise errors.UserError("{} models cannot be trained in packs.".format(method))
+  for (model_dir, _, _), (other_method, _, other_shared) in zip(members[1:], signatures[1:]):
+    if other_method != method:
       raise errors.UserError("A pack trains one method: {} and {} differ.".format(
-          first.model_dir, session.model_dir))
-    if (_shared_config(session.config_text, hyperparameters) !=
-        _shared_config(first.config_text, hyperparameters)):
+          members[0][0], model_dir))
+    if other_shared != shared:
       raise errors.UserError(
           "{} and {} differ in more than seed and {}: they cannot be packed.".format(
-              first.model_dir, session.model_dir, ", ".join(hyperparameters)))
+              members[0][0], model_dir, ", ".join(hyperparameters)))
 
 
 def _shared_config(config_text, hyperparameters):
@@ -153,14 +173,58 @@ def _train_together(sessions, failed):
       session.close()
 
 
-def step_mode(device, requested="auto"):
-  """"batched" or "sequential": the requested mode, or for "auto" batched on CUDA only."""
-  if requested not in ("auto", "batched", "sequential"):
-    raise errors.UserError("Unknown pack step {!r}: auto, batched or sequential.".format(
-        requested))
-  if requested == "auto":
-    return "batched" if device.type == "cuda" else "sequential"
-  return requested
+def step_mode(device, requested="auto", pack_size=None):
+  """"batched", "sequential" or "parallel": the requested mode, or for "auto" batched on
+  CUDA, parallel on a CPU with more than one thread for more than one model (pack_size;
+  None: a worker's share of a pack), else sequential."""
+  if requested not in ("auto",) + _STEP_MODES:
+    raise errors.UserError("Unknown pack step {!r}: auto, {}.".format(
+        requested, ", ".join(_STEP_MODES)))
+  if requested != "auto":
+    return requested
+  if device.type == "cuda":
+    return "batched"
+  parallel = pack_size is not None and min(pack_size, torch.get_num_threads()) > 1
+  return "parallel" if parallel else "sequential"
+
+
+def worker_shares(members):
+  """[(members, torch threads, pinned cores or None)] of a parallel pack's workers.
+
+  As many worker processes as the pack has members, at most one per thread of
+  this process, the members dealt out in turn; the workers share this
+  process's threads, and its cores where it is pinned to as many cores as it
+  has threads (as the local launcher pins a job).
+  """
+  threads, cpus = torch.get_num_threads(), cpu_shares.available_cpus()
+  workers = max(1, min(len(members), threads))
+  pinned = len(cpus) == threads
+  return [(members[k::workers], share, cores if pinned else None)
+          for k, (share, cores) in enumerate(
+              cpu_shares.shares(workers, cpus if pinned else list(range(threads))))]
+
+
+def use_share(threads, cpus):
+  """Puts this worker process on its share of the CPU (as worker_shares gave it)."""
+  if cpus is not None:
+    os.sched_setaffinity(0, cpus)
+  torch.set_num_threads(threads)
+
+
+def _train_in_workers(members, runtime, overwrite):
+  """train_pack's parallel mode: each worker_shares' share trained as a sequential pack."""
+  runtime = dataclasses.replace(runtime, pack_step="sequential")
+  failed = {}
+  for share_failed in worker_processes.run(_train_share, [
+      (share, runtime, overwrite, threads, cpus)
+      for share, threads, cpus in worker_shares(members)]):
+    failed.update(share_failed)
+  return failed
+
+
+def _train_share(members, runtime, overwrite, threads, cpus):
+  use_share(threads, cpus)
+  return train_pack(members, runtime, overwrite)
 
 
 def make_pack(sessions):
