@@ -83,9 +83,11 @@ def _uuid(model_out):
 def test_job_array_runs_reports_and_relaunches_on_a_slurm_cluster(cluster, tmp_path):
   pattern = str(tmp_path / "{model_num}")
   logs = str(tmp_path / "logs")
-  out = _dreproduce(cluster, pattern, "--model_nums=0-2")
+  # Models 0 and 1 (two seeds of one beta) train as one pack, in one job.
+  out = _dreproduce(cluster, pattern, "--model_nums=0-2", "--pack=2")
   assert "0 of 3 models finished; not finished: 0-2" in out
-  assert "Submitted 3 jobs (SLURM job " in out
+  assert "2 jobs for 3 models (packs of up to 2)." in out
+  assert "Submitted 2 jobs (SLURM job " in out
   _wait_for_jobs(cluster, logs)
   for n in range(3):
     _check_finished(str(tmp_path / str(n)), logs)
@@ -96,7 +98,7 @@ def test_job_array_runs_reports_and_relaunches_on_a_slurm_cluster(cluster, tmp_p
   # A model whose folder is gone is submitted again, alone; the others are left alone.
   uuids = {n: _uuid(str(tmp_path / str(n))) for n in (0, 2)}
   shutil.rmtree(tmp_path / "1")
-  out = _dreproduce(cluster, pattern, "--model_nums=0-2")
+  out = _dreproduce(cluster, pattern, "--model_nums=0-2", "--pack=2")
   assert "2 of 3 models finished; not finished: 1" in out
   assert "Submitted 1 jobs (SLURM job " in out
   _wait_for_jobs(cluster, logs)
