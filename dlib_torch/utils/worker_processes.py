@@ -5,13 +5,18 @@ threads have run can hang in its first parallel region) and are not daemons,
 so they may start processes of their own. However the starting process ends,
 its workers end with it: interrupted, it terminates them; killed, the kernel
 kills them (Linux's parent-death signal), so a killed job never leaves workers
-writing into folders that its restart takes over.
+writing into folders that its restart takes over. Workers log as the starting
+process logs (absl's verbosity and handler), into the same output.
 """
 import ctypes
 import ctypes.util
+import logging as std_logging
 import multiprocessing
 import os
 import signal
+
+from absl import flags
+from absl import logging
 
 _PR_SET_PDEATHSIG = 1
 
@@ -28,8 +33,8 @@ def run(function, argument_lists):
   try:
     for arguments in argument_lists:
       receiver, sender = context.Pipe(duplex=False)
-      process = context.Process(target=_worker_main,
-                                args=(sender, os.getpid(), function, tuple(arguments)))
+      process = context.Process(target=_worker_main, args=(
+          sender, os.getpid(), _logging_setup(), function, tuple(arguments)))
       process.start()
       sender.close()
       workers.append((process, receiver))
@@ -52,8 +57,21 @@ def run(function, argument_lists):
   return [value for _, value in outcomes]
 
 
-def _worker_main(sender, parent_pid, function, arguments):
+def _logging_setup():
+  """(absl verbosity, whether absl's handler logs for the root logger) of this process."""
+  return (logging.get_verbosity(),
+          logging.get_absl_handler() in std_logging.getLogger().handlers)
+
+
+def _worker_main(sender, parent_pid, logging_setup, function, arguments):
   _die_with(parent_pid)
+  verbosity, absl_handler = logging_setup
+  logging.set_verbosity(verbosity)
+  if absl_handler:
+    # The starting process parsed its flags (absl.app): the worker's absl handler would
+    # otherwise warn that it logs before flag parsing. Workers read no flags.
+    flags.FLAGS.mark_as_parsed()
+    logging.use_absl_handler()
   try:
     outcome = (True, function(*arguments))
   except BaseException as e:  # pylint: disable=broad-except
