@@ -14,9 +14,10 @@ def shares(count, cpus):
 
   Each slot gets an equal share (at least one thread) and, when there are at
   least as many cores as slots, is pinned to its own cores so that the slots
-  do not compete for them; with more slots than cores none is pinned.
+  do not compete for them; with more slots than cores, or where the system
+  cannot pin a process (macOS, Windows), none is pinned.
   """
   share = max(1, len(cpus) // count)
-  if len(cpus) < count:
+  if len(cpus) < count or not hasattr(os, "sched_setaffinity"):
     return [(share, None)] * count
   return [(share, cpus[slot * share:(slot + 1) * share]) for slot in range(count)]
