@@ -206,7 +206,7 @@ def _alive(pid):
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads processes from /proc (Linux)")
 def test_a_killed_parallel_pack_takes_its_workers_with_it_and_resumes(tmp_path, two_threads):
-  extra = ["model.training_steps = 30"]
+  extra = ["model.training_steps = 16"]
   whole = [_member(tmp_path, "whole", n, extra) for n in (0, 50)]
   packed_training.train_pack(whole, train.Runtime(pack_step="parallel"))
   killed = [_member(tmp_path, "killed", n, extra) for n in (0, 50)]
