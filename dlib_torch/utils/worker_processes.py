@@ -29,12 +29,13 @@ def run(function, argument_lists):
   `function` must be importable by name and its arguments and result picklable.
   """
   context = multiprocessing.get_context("spawn")
+  logging_setup = _logging_setup()
   workers, outcomes = [], []
   try:
     for arguments in argument_lists:
       receiver, sender = context.Pipe(duplex=False)
       process = context.Process(target=_worker_main, args=(
-          sender, os.getpid(), _logging_setup(), function, tuple(arguments)))
+          sender, os.getpid(), logging_setup, function, tuple(arguments)))
       process.start()
       sender.close()
       workers.append((process, receiver))

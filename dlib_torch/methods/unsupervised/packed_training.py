@@ -81,6 +81,11 @@ def train_pack(members, runtime=None, overwrite=False):
   mode = step_mode(devices.resolve_device(runtime.device), runtime.pack_step, len(members))
   if mode == "parallel":
     return _train_in_workers(members, runtime, overwrite)
+  return _train_in_process(members, runtime, overwrite)
+
+
+def _train_in_process(members, runtime, overwrite):
+  """train_pack's work in this process, for members already checked to be one pack."""
   # The members' folders stay locked (folder_lock) until the pack is done.
   with folder_lock.step():
     sessions = prepare(members, runtime, overwrite)
@@ -224,7 +229,7 @@ def _train_in_workers(members, runtime, overwrite):
 
 def _train_share(members, runtime, overwrite, threads, cpus):
   use_share(threads, cpus)
-  return train_pack(members, runtime, overwrite)
+  return _train_in_process(members, runtime, overwrite)  # train_pack checked the pack.
 
 
 def make_pack(sessions):
