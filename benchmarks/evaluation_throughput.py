@@ -40,6 +40,7 @@ import train_step
 
 from dlib_torch.config import resources
 from dlib_torch.postprocessing import postprocess
+from dlib_torch.utils import inference
 from dlib_torch.utils import torchscript_io
 
 _SHARED_GIN = "unsupervised_study_v1/model_configs/shared.gin"
@@ -89,7 +90,9 @@ def encoding_rates(folder, images, args):
   module = torchscript_io.load_module(folder, "representation")
   as_loaded = torchscript_io.numpy_function(module, tune=False)
   tuned = torchscript_io.load_representation(folder)
-  tuned(images)  # Chooses its way (logged) on the first large call.
+  # Chooses its way (logged) once it has run inference.ROWS_WORTH_CHOOSING rows.
+  for _ in range(-(-inference.ROWS_WORTH_CHOOSING // len(images))):
+    tuned(images)
   flops = flops_per_image(module, images[0])
   rates, loaded_rates, tuned_rates = [], [], []
   for _ in range(args.rounds):

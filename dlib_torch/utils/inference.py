@@ -3,9 +3,10 @@
 The metrics hand a representation thousands of observations at once (about
 6 million images per model in the study). How fast a CPU runs them depends on
 the machine, the module and the load in ways not worth predicting, so on the
-CPU the first call with at least `SUPER_ROWS` rows measures a few ways of
-running the module on that input and keeps the fastest of those that give
-the module's own codes, bit for bit:
+CPU a call of at least `SUPER_ROWS` rows, once the rows run (that call
+included) reach `ROWS_WORTH_CHOOSING`, measures a few ways of running the
+module on that input and keeps the fastest of those that give the module's
+own codes, bit for bit:
 
 - the module as loaded; frozen (torch.jit.freeze: parameters become
   constants, which drops the attribute look-ups and lets the profiling
@@ -57,6 +58,12 @@ SUPER_ROWS = 256
 CALL_ROWS = (32, 64, 128, 256)
 # torch's CPU normal sampler works in blocks of this many values.
 _ALIGNED_ROWS = 16
+# Rows a function must have run (this call included) before a choice can pay: on the
+# machine below a choice took 0.4-0.7 s, what 4,000-7,500 rows take as loaded, and saves at
+# most about half of each later row's time (2.2x at best), so it pays back only over some
+# 8,000-15,000 rows. Smaller jobs (the quickstart's 1,000-row metrics, dvisualize's 10,000
+# points) run the module as loaded.
+ROWS_WORTH_CHOOSING = 16384
 # Measuring rounds (each: one SUPER_ROWS input through every way) and the time
 # after which no further round starts once the minimum is done.
 _MIN_ROUNDS, _MAX_ROUNDS, _BUDGET_SECONDS = 3, 6, 1.0

@@ -90,21 +90,27 @@ def numpy_function(module, batch_size=inference.SUPER_ROWS, device="cpu", tune=N
   returns an array or a tuple of arrays accordingly. It takes any number of
   observations at once (utils.batching), so the metrics hand it large chunks.
   The module sees pieces of `batch_size` rows. On the CPU (`tune` None or
-  True, with the default batch_size) the first call with at least batch_size
-  rows chooses by measurement how to run the module (utils.inference: frozen,
-  optimised for inference, smaller calls) among the ways that give its codes
-  and random draws to the bit; the choice is remembered for the process
-  under `cache_key` (a loaded file's path, size and time).
+  True, with the default batch_size) a call of at least batch_size rows that
+  brings the rows run so far to inference.ROWS_WORTH_CHOOSING chooses by
+  measurement how to run the module (utils.inference: frozen, optimised for
+  inference, smaller calls) among the ways that give its codes and random
+  draws to the bit; the choice is remembered for the process under
+  `cache_key` (a loaded file's path, size and time), and a choice already
+  made for that key is used from the first call.
   """
   device = torch.device(device)
   if tune is None:
     tune = device.type == "cpu"
   state = {"way": inference.Way("as loaded", module, batch_size),
-           "to_choose": tune and batch_size == inference.SUPER_ROWS}
+           "to_choose": tune and batch_size == inference.SUPER_ROWS, "rows_run": 0}
 
   def run(x):
     if state["to_choose"] and len(x) >= batch_size:
-      state["way"], state["to_choose"] = _chosen_way(module, x, cache_key), False
+      way = _chosen_way(module, x, cache_key,
+                        measure=state["rows_run"] + len(x) >= inference.ROWS_WORTH_CHOOSING)
+      if way is not None:
+        state["way"], state["to_choose"] = way, False
+    state["rows_run"] += len(x)
     way = state["way"]
     with torch.inference_mode():
       chunk = torch.as_tensor(np.asarray(x, dtype=np.float32), device=device)
@@ -122,14 +128,17 @@ def numpy_function(module, batch_size=inference.SUPER_ROWS, device="cpu", tune=N
 _CHOSEN_WAYS = {}
 
 
-def _chosen_way(module, x, cache_key):
+def _chosen_way(module, x, cache_key, measure):
+  """The way chosen for this key in this process; else, if `measure`, chosen now; else None."""
   key = (cache_key, torch.get_num_threads(), tuple(np.shape(x)[1:]))
-  if cache_key is None or key not in _CHOSEN_WAYS:
-    chosen = inference.choose(module, inference.example_input(x))
-    if cache_key is None:
-      return chosen
+  if cache_key is not None and key in _CHOSEN_WAYS:
+    return _CHOSEN_WAYS[key]
+  if not measure:
+    return None
+  chosen = inference.choose(module, inference.example_input(x))
+  if cache_key is not None:
     _CHOSEN_WAYS[key] = chosen
-  return _CHOSEN_WAYS[key]
+  return chosen
 
 
 def _loaded_function(directory, name, device):

@@ -45,9 +45,15 @@ def test_random_draws_of_the_pieces_are_those_of_256_row_calls():
       assert torch.equal(draws(num_rows, rows), draws(num_rows, inference.SUPER_ROWS))
 
 
+@pytest.fixture
+def choose_early(monkeypatch):
+  """Choosing from 256 rows on, so that small inputs exercise it."""
+  monkeypatch.setattr(inference, "ROWS_WORTH_CHOOSING", inference.SUPER_ROWS)
+
+
 @pytest.mark.parametrize("transform", [methods.MeanRepresentation(),
                                        methods.SampledRepresentation()])
-def test_codes_and_draws_are_the_module_as_loaded_ones(tmp_path, transform):
+def test_codes_and_draws_are_the_module_as_loaded_ones(tmp_path, transform, choose_early):
   module = _representation(tmp_path, transform)
   x = _images(700)
   torch.manual_seed(3)
@@ -69,8 +75,21 @@ def test_the_choice_leaves_the_global_generator_alone(tmp_path):
   assert torch.equal(after, torch.randn(3))
 
 
-def test_the_fastest_way_with_the_same_codes_is_chosen(tmp_path, monkeypatch):
-  module = _representation(tmp_path, methods.MeanRepresentation())
+class _Scale(torch.nn.Module):
+  """Elementwise, so that every way and call size gives its codes to the bit on any CPU."""
+
+  def __init__(self):
+    super().__init__()
+    self.scale = torch.nn.Parameter(torch.tensor(2.))
+
+  def forward(self, x):
+    return x.flatten(1)[:, :10] * self.scale
+
+
+def test_the_fastest_way_with_the_same_codes_is_chosen(monkeypatch):
+  # (Which call sizes of the conv encoder are bit-identical depends on the CPU and its
+  # threads: the choice among equal ways is what is tested here.)
+  module = torch.jit.script(_Scale()).eval()
   real_variants = inference.variants
   monkeypatch.setattr(inference, "variants", lambda m: real_variants(m) + [
       ("wrong", torch.jit.script(torch.nn.Identity()))])
@@ -81,7 +100,7 @@ def test_the_fastest_way_with_the_same_codes_is_chosen(tmp_path, monkeypatch):
   assert (way.name, way.rows) == ("frozen", 32)
 
 
-def test_the_choice_is_made_once_per_file(tmp_path, monkeypatch):
+def test_the_choice_is_made_once_per_file(tmp_path, monkeypatch, choose_early):
   _representation(tmp_path, methods.MeanRepresentation())
   calls = []
   real_choose = inference.choose
@@ -92,8 +111,49 @@ def test_the_choice_is_made_once_per_file(tmp_path, monkeypatch):
   assert len(calls) == 1
 
 
-def test_small_inputs_run_the_module_as_loaded(tmp_path, monkeypatch):
+def test_small_inputs_run_the_module_as_loaded(tmp_path, monkeypatch, choose_early):
   module = _representation(tmp_path, methods.MeanRepresentation())
   monkeypatch.setattr(inference, "choose", lambda *a: pytest.fail("measured a small input"))
   fn = torchscript_io.numpy_function(module)
   assert fn(_images(10)).shape == (10, 10)
+
+
+class _Zeros(torch.nn.Module):
+  """Codes unlike any encoder's: a stand-in way that shows where it was used."""
+
+  def forward(self, x):
+    return x.flatten(1)[:, :10] * 0.
+
+
+def _choose_zeros(chosen):
+  return lambda module, example: chosen.append(len(example)) or inference.Way(
+      "zeros", torch.jit.script(_Zeros()), inference.SUPER_ROWS)
+
+
+def test_the_choice_waits_for_enough_rows_to_pay_for_it(tmp_path, monkeypatch):
+  module = _representation(tmp_path, methods.MeanRepresentation())
+  monkeypatch.setattr(inference, "ROWS_WORTH_CHOOSING", 1000)
+  chosen = []
+  monkeypatch.setattr(inference, "choose", _choose_zeros(chosen))
+  fn = torchscript_io.numpy_function(module)
+  x = _images(300)
+  assert np.abs(fn(x)).sum() > 0
+  fn(x)
+  fn(x[:100])
+  fn(x[:299])  # 999 rows so far: short of 1000
+  assert not chosen
+  assert not fn(x).any()  # 1299: chosen on this call, and used
+  assert chosen == [inference.SUPER_ROWS]
+  assert not fn(x[:10]).any()
+  assert chosen == [inference.SUPER_ROWS]
+
+
+def test_a_choice_made_for_the_file_is_used_from_the_first_call(tmp_path, monkeypatch):
+  _representation(tmp_path, methods.MeanRepresentation())
+  monkeypatch.setattr(inference, "ROWS_WORTH_CHOOSING", 1000)
+  chosen = []
+  monkeypatch.setattr(inference, "choose", _choose_zeros(chosen))
+  x = _images(1000)
+  assert not torchscript_io.load_representation(str(tmp_path))(x).any()
+  assert not torchscript_io.load_representation(str(tmp_path))(x[:256]).any()
+  assert chosen == [inference.SUPER_ROWS]
