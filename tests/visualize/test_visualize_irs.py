@@ -39,6 +39,19 @@ def test_conditioned_cell_plots_one_line_per_parent_value():
   plt.close(fig)
 
 
+def test_conditioned_means_leave_a_gap_where_a_pair_was_not_sampled():
+  plt = plotting.pyplot()
+  fig, ax = plt.subplots()
+  # No point has (g_0, g_1) == (1, 1); (0, 0) has three points of unequal z.
+  factors = np.array([[0, 0], [0, 0], [0, 0], [0, 1], [1, 0], [2, 0], [2, 1]])
+  latents = np.array([[1.], [2.], [6.], [5.], [7.], [-1.], [0.5]])
+  visualize_irs._visualize_interventional_effect(factors, latents, 0, 0, 1, ax=ax)
+  expected = [[3., 5.], [7., np.nan], [-1., 0.5]]
+  for line, values in zip(ax.lines, expected):
+    np.testing.assert_allclose(line.get_ydata(), values)
+  plt.close(fig)
+
+
 def test_grid_is_written(tmp_path):
   visualize_irs.vis_all_interventional_effects(FACTORS, LATENTS, str(tmp_path / "irs"))
   from PIL import Image  # pylint: disable=g-import-not-at-top
