@@ -12,7 +12,6 @@ from dlib_torch.config import reproduce as studies
 from dlib_torch.methods.unsupervised import packed_training
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.pipeline import stages
-from dlib_torch.tests import commands
 from dlib_torch.utils import cpu_shares
 from dlib_torch.utils import errors
 
@@ -263,19 +262,3 @@ def test_pack_groups_follow_the_method_and_its_shared_configuration():
   # Weakly-supervised models train one per job.
   weak = studies.get_study("weakly_supervised_study")
   assert study_model.pack_groups(weak, [0, 1], 4) == [[0], [1]]
-
-
-def test_dreproduce_runs_a_pack_as_one_job_and_reports_it(tmp_path):
-  pattern = str(tmp_path / "{model_num}")
-  flags = ["--study=quickstart", "--model_nums=0,50", "--pack=2", "--metrics=mig",
-           "--output_directory=" + pattern, "--gin_bindings=model.training_steps = 4",
-           "--gin_bindings=model.eval_steps = 2"]
-  completed = commands.run("dreproduce", *flags)
-  assert completed.returncode == 0, completed.stderr[-3000:]
-  assert "1 jobs for 2 models (packs of up to 2)." in completed.stdout
-  for n in (0, 50):
-    for folder in ("model", "postprocessed/mean", "metrics/mean/mig", "metrics/sampled/mig"):
-      step = {"model": "train", "postprocessed/mean": "postprocess"}.get(folder, "evaluation")
-      assert stages.stage_complete(os.path.join(str(tmp_path), str(n), folder), step)
-  report = commands.run("dreproduce", *(flags + ["--only_report"]))
-  assert "2 of 2 models finished" in report.stdout

@@ -40,41 +40,44 @@ def test_malformed_model_nums_are_user_errors(text):
 
 def test_local_launcher_runs_packs_reports_and_skips_finished_models(tmp_path):
   pattern = str(tmp_path / "{model_num}")
-  completed = helpers.run_command("reproduce", "--study=test", "--model_nums=0-1",
-                                  "--metrics=mig", "--jobs_per_device=2",
-                                  "--output_directory=" + pattern)
+  flags = ["--study=test", "--metrics=mig", "--pack=2", "--output_directory=" + pattern]
+  completed = helpers.run_command("reproduce", "--model_nums=0-2", "--jobs_per_device=2",
+                                  *flags)
   assert completed.returncode == 0, completed.stderr
-  assert "0 of 2 models finished; not finished: 0-1" in completed.stdout
+  assert "0 of 3 models finished; not finished: 0-2" in completed.stdout
+  # Models 0 and 1 train as one pack, in one job; model 2 alone.
+  assert "2 jobs for 3 models (packs of up to 2)." in completed.stdout
+  for log_name, done in (("model_0.log", "Done: models 0-1"),
+                         ("model_2.log", "Done: {}".format(tmp_path / "2"))):
+    with open(tmp_path / "logs" / log_name) as log:
+      assert done in log.read()
   # Each of the 2 jobs got half the cores, as torch threads, and its results say so.
   threads = max(1, len(os.sched_getaffinity(0)) // 2)
-  for n in (0, 1):
+  for n in (0, 1, 2):
     assert _finished(tmp_path / str(n))
-    with open(tmp_path / "logs" / "model_{}.log".format(n)) as log:
-      assert "Done: {}".format(tmp_path / str(n)) in log.read()
     for step in ("postprocessed/mean/results/json/postprocess",
                  "metrics/mean/mig/results/json/evaluation",
                  "visualizations/results/json/visualize"):
       with open(tmp_path / str(n) / (step + "_results.json")) as f:
         results = json.load(f)
-      assert (results["device"], results["num_threads"]) == ("cpu", threads), step
+      assert (results["device"], results["num_threads"]) == ("cpu", threads), (n, step)
 
-  completed = helpers.run_command("reproduce", "--study=test", "--model_nums=0-2",
-                                  "--metrics=mig", "--output_directory=" + pattern,
-                                  "--only_report")
+  completed = helpers.run_command("reproduce", "--model_nums=0-3", "--only_report", *flags)
   assert completed.returncode == 0, completed.stderr
-  assert completed.stdout.strip() == "2 of 3 models finished; not finished: 2"
-  assert not (tmp_path / "2").exists()
+  assert completed.stdout.strip() == "3 of 4 models finished; not finished: 3"
+  assert not (tmp_path / "3").exists()
 
-  # An interrupted model is launched again and finishes; the finished one is left alone.
-  uuid_0 = _uuid(str(tmp_path / "0"))
+  # An interrupted model of the pack is launched again and finishes; the others are left
+  # alone.
+  uuids = {n: _uuid(str(tmp_path / str(n))) for n in (0, 2)}
   os.remove(tmp_path / "1" / "metrics" / "sampled" / "mig" / "results" / "aggregate" /
             "evaluation.json")
-  completed = helpers.run_command("reproduce", "--study=test", "--model_nums=0-1",
-                                  "--metrics=mig", "--output_directory=" + pattern)
+  completed = helpers.run_command("reproduce", "--model_nums=0-2", *flags)
   assert completed.returncode == 0, completed.stderr
-  assert "1 of 2 models finished; not finished: 1" in completed.stdout
+  assert "2 of 3 models finished; not finished: 1" in completed.stdout
+  assert "1 jobs for 1 models (packs of up to 2)." in completed.stdout
   assert _finished(tmp_path / "1")
-  assert _uuid(str(tmp_path / "0")) == uuid_0
+  assert {n: _uuid(str(tmp_path / str(n))) for n in (0, 2)} == uuids
 
 
 def test_failed_jobs_are_named_with_exit_status_1(tmp_path):
