@@ -18,6 +18,9 @@ from dlib_torch.utils import torchscript_io
 
 _CONFIGS = resources.list_configs("field_metrics")
 _NUM_POINTS = 400
+# Parameters bound on both sides. DCI-ES is randomised (its values are not compared below)
+# and its 12 capacities x 10 factors x 100 trees took 20 s a side: 10 trees give its keys.
+_PARAMS = {"dci_es": {"n_estimators": 10}}
 
 
 def _name(path):
@@ -46,7 +49,9 @@ def test_every_field_metric_has_a_config_and_the_study_scores_them_all():
 def test_a_config_scores_the_sampled_points_as_score_codes_does(representation, tmp_path,
                                                                 config):
   name = _name(config)
-  bindings = ["{}.num_train = {}".format(name, _NUM_POINTS)]
+  params = _PARAMS.get(name, {})
+  bindings = ["{}.num_train = {}".format(name, _NUM_POINTS)] + [
+      "{}.{} = {}".format(name, key, value) for key, value in params.items()]
   num_points = _NUM_POINTS
   if "{}.num_test".format(name) in open(config).read():
     # Training then test points (as many): score_codes' halves of the same draws.
@@ -59,7 +64,7 @@ def test_a_config_scores_the_sampled_points_as_score_codes_does(representation, 
   codes, factors = utils.generate_batch_factor_code(
       dataset, torchscript_io.load_representation(representation), num_points,
       np.random.RandomState(0), 16)
-  expected = code_scores.score_codes(factors.T, codes.T, metrics=[name])[name]
+  expected = code_scores.score_codes(factors.T, codes.T, metrics=[name], **params)[name]
   expected = {(name if key == "score" else key): value for key, value in expected.items()
               if np.ndim(value) == 0}
   assert expected and set(expected) <= set(scores)
