@@ -108,6 +108,7 @@ def _helps_and_flags():
   return helps, json.loads(collected.stdout)
 
 
+@pytest.mark.slow
 def test_every_command_help_lists_its_own_flags_with_their_help():
   helps, defined = _helps_and_flags()
   assert set(helps) == set(_EXPECTED) | _NOT_ABSL, "a command without an entry in _EXPECTED"

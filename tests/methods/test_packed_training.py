@@ -203,6 +203,7 @@ def _alive(pid):
     return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads processes from /proc (Linux)")
 def test_a_killed_parallel_pack_takes_its_workers_with_it_and_resumes(tmp_path, two_threads):
   extra = ["model.training_steps = 16"]

@@ -214,6 +214,7 @@ REPRODUCE_ARGS = ["--study=test", "--metrics=dci,mig", "--gin_bindings=model.tra
                   "--checkpoint_every=1"]
 
 
+@pytest.mark.slow
 def test_killed_dreproduce_resumes_to_the_uninterrupted_results(tmp_path):
   reference_out, out = str(tmp_path / "reference"), str(tmp_path / "killed")
   os.makedirs(reference_out)

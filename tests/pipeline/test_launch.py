@@ -38,6 +38,7 @@ def test_malformed_model_nums_are_user_errors(text):
     launch.parse_model_nums(text)
 
 
+@pytest.mark.slow
 def test_local_launcher_runs_packs_reports_and_skips_finished_models(tmp_path):
   pattern = str(tmp_path / "{model_num}")
   flags = ["--study=test", "--metrics=mig", "--pack=2", "--output_directory=" + pattern]
@@ -109,6 +110,7 @@ def test_bad_launch_flags_exit_2(tmp_path, flags, message):
   assert not (tmp_path / "fixed").exists() and not (tmp_path / "logs").exists()
 
 
+@pytest.mark.slow
 def test_job_array_runs_the_job_commands(tmp_path):
   pytest.importorskip("submitit")
   out = str(tmp_path / "model_5")

@@ -58,6 +58,7 @@ def _layout_and_rows(out, metric_names):
   return aggregate_results.load_aggregated_json_results(output)
 
 
+@pytest.mark.slow
 def test_test_study_end_to_end_and_rerun_skips_finished_stages(tmp_path):
   out = str(tmp_path / "{study}_{model_num}")
   completed = helpers.run_command("reproduce", "--study=test", "--output_directory=" + out)

@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dlib_torch.config import resources
 from dlib_torch.pipeline import jmlr
@@ -28,6 +29,7 @@ def _draws(seed, n):
   return [str(random_state.randint(2**32)) for _ in range(n)]
 
 
+@pytest.mark.slow
 def test_dreproduce_jmlr_seeds_names_and_aggregate(tmp_path, monkeypatch):
   metrics = tmp_path / "metric_configs"
   metrics.mkdir()

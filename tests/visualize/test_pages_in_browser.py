@@ -52,6 +52,7 @@ def test_checker_reports_a_broken_image_and_a_script_error(chromium, tmp_path):
   assert any("notAFunction" in e for e in check.errors)
 
 
+@pytest.mark.slow
 def test_model_card_loads_in_chromium(chromium, tmp_path):
   paths = helpers.train_and_postprocess(str(tmp_path))
   visualizations = str(tmp_path / "visualizations")
