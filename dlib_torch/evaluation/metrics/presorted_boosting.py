@@ -143,30 +143,29 @@ class PresortedGradientBoostingClassifier(ensemble.GradientBoostingClassifier):
     (left, right, feature, threshold, impurity, n_samples, value, missing_left,
      node_count, depth) = nodes
     n_trees = self.n_trees_per_iteration_
+    # The records of every tree at once (a tree's are the first node_count of its row, which
+    # Tree.__setstate__ copies): field by field per tree cost as much as the fit on small data.
+    records = np.zeros(left.shape, dtype=NODE_DTYPE)
+    for field, column in (("left_child", left), ("right_child", right), ("feature", feature),
+                          ("threshold", threshold), ("impurity", impurity),
+                          ("n_node_samples", n_samples), ("weighted_n_node_samples", n_samples),
+                          ("missing_go_to_left", missing_left)):
+      records[field] = column
+    tree_params = dict(
+        criterion="squared_error", splitter="best", max_depth=self.max_depth,
+        min_samples_split=self.min_samples_split, min_samples_leaf=self.min_samples_leaf,
+        min_weight_fraction_leaf=self.min_weight_fraction_leaf,
+        min_impurity_decrease=self.min_impurity_decrease, max_features=self.max_features,
+        max_leaf_nodes=self.max_leaf_nodes, random_state=self._rng, ccp_alpha=self.ccp_alpha)
+    one_class = np.ones(1, dtype=np.intp)  # A regression tree's: one output, one "class".
     for t in range(len(node_count)):
       count = node_count[t]
-      node_records = np.zeros(count, dtype=NODE_DTYPE)
-      node_records["left_child"] = left[t, :count]
-      node_records["right_child"] = right[t, :count]
-      node_records["feature"] = feature[t, :count]
-      node_records["threshold"] = threshold[t, :count]
-      node_records["impurity"] = impurity[t, :count]
-      node_records["n_node_samples"] = n_samples[t, :count]
-      node_records["weighted_n_node_samples"] = n_samples[t, :count]
-      node_records["missing_go_to_left"] = missing_left[t, :count]
-      tree_ = sk_tree._tree.Tree(n_features, np.ones(1, dtype=np.intp), 1)  # pylint: disable=protected-access
+      tree_ = sk_tree._tree.Tree(n_features, one_class, 1)  # pylint: disable=protected-access
       tree_.__setstate__({
           "max_depth": int(depth[t]), "node_count": int(count),
-          "nodes": node_records,
+          "nodes": records[t, :count],
           "values": value[t, :count].reshape(count, 1, 1).copy()})
-      estimator = sk_tree.DecisionTreeRegressor(
-          criterion="squared_error", splitter="best", max_depth=self.max_depth,
-          min_samples_split=self.min_samples_split,
-          min_samples_leaf=self.min_samples_leaf,
-          min_weight_fraction_leaf=self.min_weight_fraction_leaf,
-          min_impurity_decrease=self.min_impurity_decrease,
-          max_features=self.max_features, max_leaf_nodes=self.max_leaf_nodes,
-          random_state=self._rng, ccp_alpha=self.ccp_alpha)
+      estimator = sk_tree.DecisionTreeRegressor(**tree_params)
       estimator.n_features_in_ = n_features
       estimator.n_outputs_ = 1
       estimator.max_features_ = n_features
