@@ -5,13 +5,14 @@
 #
 # from the repository root, with python3's torch seeing the GPU. It installs this checkout
 # without its dependencies (first the wheels in .whl/, where the missing ones were carried:
-# the lent H200 machine lacks gin-config, e.g. `pip download --no-deps -d .whl
-# gin-config==0.5.0` here with `.whl/` in .git/info/exclude and carry=[".whl"]), prints the device, then the training throughput of
-# packs of K models against K solo jobs (benchmarks/study_throughput.py: the README's target is
-# 44,000 model-steps/s on one H100/H200), the bf16 and float32 step against the matmul rate
-# (benchmarks/train_step.py), and a two-model pack of the quickstart on the device through
-# dreproduce, with the device its stages record. Each part's output is kept in $OUT (else
-# ./gpu_checks); a part that fails is reported and the next one runs.
+# the lent H200 machine lacks gin-config; here `pip download --no-deps -d .whl
+# gin-config==0.5.0`, `.whl/` in .git/info/exclude, and carry .whl), prints the device, then
+# the training throughput of packs of K models against K solo jobs
+# (benchmarks/study_throughput.py: the README's target is 44,000 model-steps/s on one
+# H100/H200), the bf16 and float32 step against the matmul rate (benchmarks/train_step.py),
+# and a two-model pack of the quickstart on the device through dreproduce, with the device its
+# stages record. Each part's output is kept in $OUT (else ./gpu_checks); a part that fails is
+# reported and the next one runs.
 set -uo pipefail
 device=${1:-cuda}
 sizes=${2:-1,4,16,64}
