@@ -24,8 +24,8 @@ if compgen -G ".whl/*.whl" > /dev/null; then
   python3 -m pip install -q --no-index --no-deps --target /tmp/site .whl/*.whl || exit 1
   export PYTHONPATH=/tmp/site:${PYTHONPATH:-}
 fi
-python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . > "$out/install.txt" 2>&1 ||
-  { cat "$out/install.txt"; exit 1; }
+python3 -m pip install -q --no-index --no-deps --no-build-isolation -e . \
+  > "$out/install.txt" 2>&1 || { cat "$out/install.txt"; exit 1; }
 
 part() {  # part NAME COMMAND...: runs it, keeps its output, says how it ended
   local name=$1
