@@ -109,11 +109,11 @@ def _conditional_means(z, fixed_column, moved_column):
   One pass of bincount instead of a mask per pair (a quarter of the plot's time with a
   40-valued factor held fixed). A pair absent from the sample leaves a gap in its line.
   """
-  fixed_index = np.unique(fixed_column, return_inverse=True)[1].reshape(-1)
+  fixed_values, fixed_index = np.unique(fixed_column, return_inverse=True)
   moved_values, moved_index = np.unique(moved_column, return_inverse=True)
-  cells = fixed_index * len(moved_values) + moved_index.reshape(-1)
-  size = (fixed_index.max() + 1) * len(moved_values)
-  sums = np.bincount(cells, weights=z, minlength=size)
-  counts = np.bincount(cells, minlength=size)
+  shape = (len(fixed_values), len(moved_values))
+  cells = np.ravel_multi_index((fixed_index.reshape(-1), moved_index.reshape(-1)), shape)
+  sums = np.bincount(cells, weights=z, minlength=np.prod(shape))
+  counts = np.bincount(cells, minlength=np.prod(shape))
   with np.errstate(invalid="ignore"):
-    return (sums / counts).reshape(-1, len(moved_values))
+    return (sums / counts).reshape(shape)
