@@ -187,9 +187,10 @@ class TrainingSession:
     checkpoint.save(self.model_dir, {
         "config": self.config_text,
         "global_step": self.global_step,
-        # Copies: a packed run's weights are views into the pack's stacked tensors.
+        # Copies: a packed run's weights and optimizer state are views into the pack's
+        # stacked tensors (saving a view would save the whole pack's storage).
         "model": {k: v.clone() for k, v in self.model.state_dict().items()},
-        "optimizers": {k: o.state_dict() for k, (o, _) in self.optimizers.items()},
+        "optimizers": {k: _own_copies(o.state_dict()) for k, (o, _) in self.optimizers.items()},
         "generator": self.generator.get_state(),
         "stream": self._stream_state,
         "elapsed_time": self._elapsed(),
@@ -291,6 +292,14 @@ class TrainingSession:
     eval_results["precision"] = self.runtime.precision
     with atomic_io.staged_directory(os.path.join(self.model_dir, "results")) as result_dir:
       results.update_result_directory(result_dir, "train", eval_results)
+
+
+def _own_copies(optimizer_state):
+  """An optimizer's state_dict with its state tensors copied."""
+  return dict(optimizer_state, state={
+      index: {key: value.clone() if torch.is_tensor(value) else value
+              for key, value in state.items()}
+      for index, state in optimizer_state["state"].items()})
 
 
 def _to_device(batch, device):
