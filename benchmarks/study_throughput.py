@@ -9,7 +9,11 @@ For each K, prints the model-steps per second of
     "sequential" (each model's solo step in turn, in one process) and
     "parallel" (sequential shares of the pack in worker processes that share
     the job's cores);
-and each pack's rate as a ratio to the K solo jobs'. The models are the
+and each pack's rate as a ratio to the K solo jobs'. On a GPU a batched pack
+also prints its host share: the time the host takes to issue one step
+(timed after the device has caught up) over the step's time in the run; near
+1 the step is bound by Python and kernel launches, not by the GPU (the case
+for CUDA graphs). The models are the
 study's conv beta-VAE on procedural dSprites at batch 64 (quickstart models
 0, 50, 100, ...: different seeds and betas). Targets (issue 12): on one
 H100/H200-class GPU >= 44,000 model-steps/s (the 12,600-model study's
@@ -53,12 +57,13 @@ def members(count, folder):
 
 
 def model_steps_per_second(pack_members, pack_step, seconds, device):
-  """Trains the members as one pack for about `seconds`; model-steps per second."""
+  """Trains the members as one pack for about `seconds`: (model-steps per second, the
+  host's seconds to issue a step, on CUDA and not for a parallel pack, else None)."""
   if pack_step == "parallel":
     # Each worker times its share at once with the others (as solo_jobs' jobs).
-    return sum(worker_processes.run(_time_share, [
+    return sum(rate for rate, _ in worker_processes.run(_time_share, [
         (share, seconds, device, threads, cpus)
-        for share, threads, cpus in packed_training.worker_shares(pack_members)]))
+        for share, threads, cpus in packed_training.worker_shares(pack_members)])), None
   sessions = packed_training.prepare(pack_members, train.Runtime(device=device))
   # The step reads gin (the reconstruction loss, ...), as in train_pack.
   return gin_registry.run_with_config("train", pack_members[0][1], pack_members[0][2],
@@ -84,10 +89,25 @@ def _time_pack(sessions, pack_step, seconds):
       pack.step([session.next_features() for session in sessions])
       iterations += 1
     train_step.synchronize(sessions[0].device)
-    return len(sessions) * (iterations - _WARMUP_STEPS) / (time.perf_counter() - start)
+    rate = len(sessions) * (iterations - _WARMUP_STEPS) / (time.perf_counter() - start)
+    return rate, _host_seconds(sessions, pack) if sessions[0].device.type == "cuda" else None
   finally:
     for session in sessions:
       session.close()
+
+
+def _host_seconds(sessions, pack, probes=5):
+  """The median time the host takes to issue a pack step that the device has caught up
+  with (a step's kernels fit in CUDA's launch queue, so the host does not wait for them)."""
+  times = []
+  for _ in range(probes):
+    features = [session.next_features() for session in sessions]
+    train_step.synchronize(sessions[0].device)
+    start = time.perf_counter()
+    pack.step(features)
+    times.append(time.perf_counter() - start)
+  train_step.synchronize(sessions[0].device)
+  return sorted(times)[probes // 2]
 
 
 def solo_jobs(count, seconds, device):
@@ -97,7 +117,7 @@ def solo_jobs(count, seconds, device):
   workers = [subprocess.Popen([sys.executable, __file__, "--worker", str(k), "--seconds",
                                str(seconds), "--device", device], env=env,
                               stdout=subprocess.PIPE, text=True) for k in range(count)]
-  return sum(json.loads(w.communicate()[0].strip().splitlines()[-1]) for w in workers)
+  return sum(json.loads(w.communicate()[0].strip().splitlines()[-1])[0] for w in workers)
 
 
 def worker(index, seconds, device):
@@ -129,9 +149,11 @@ def main():
     for pack_step in ("batched", "sequential", "parallel"):
       try:
         with tempfile.TemporaryDirectory() as folder:
-          rate = model_steps_per_second(members(count, folder), pack_step, args.seconds,
-                                        str(device))
+          rate, host = model_steps_per_second(members(count, folder), pack_step,
+                                              args.seconds, str(device))
         line += " | {} pack {:9.1f} ({:.2f}x)".format(pack_step, rate, rate / reference)
+        if host is not None:
+          line += " host share {:.2f}".format(host * rate / count)
       except torch.cuda.OutOfMemoryError:
         line += " | {} pack: out of memory".format(pack_step)
     print(line, flush=True)

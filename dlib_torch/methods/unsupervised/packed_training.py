@@ -372,8 +372,7 @@ class _Pack:
         self.stacked[name].grad = gradients[name]
       optimizer.step(global_step)
     # Tensors, read only when a session logs or saves (no host synchronisation each step).
-    values = [{key: value[k] for key, value in logged.items()}
-              for k in range(len(self.sessions))]
+    values = [dict(zip(logged, row)) for row in zip(*(v.unbind() for v in logged.values()))]
     return values, self.sessions[0].model.steps_per_iteration
 
 
