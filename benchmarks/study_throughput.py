@@ -23,6 +23,7 @@ training in 24 hours); on a CPU a pack of 4 at least as fast as 4 solo jobs.
 """
 import argparse
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -42,6 +43,7 @@ from dlib_torch.utils import worker_processes
 import train_step  # benchmarks/, the script's own folder
 
 _WARMUP_STEPS = 2
+_READY = "warmed up"
 
 
 def members(count, folder):
@@ -56,26 +58,29 @@ def members(count, folder):
   return found
 
 
-def model_steps_per_second(pack_members, pack_step, seconds, device):
+def model_steps_per_second(pack_members, pack_step, seconds, device, ready=None):
   """Trains the members as one pack for about `seconds`: (model-steps per second, the
-  host's seconds to issue a step, on CUDA and not for a parallel pack, else None)."""
+  host's seconds to issue a step, on CUDA and not for a parallel pack, else None).
+  `ready()`, if given, is called once warmed up, just before the timing starts."""
   if pack_step == "parallel":
-    # Each worker times its share at once with the others (as solo_jobs' jobs).
+    shares = packed_training.worker_shares(pack_members)
+    # The workers time their shares over the same window, as solo_jobs' jobs do.
+    start_together = multiprocessing.get_context("spawn").Barrier(len(shares))
     return sum(rate for rate, _ in worker_processes.run(_time_share, [
-        (share, seconds, device, threads, cpus)
-        for share, threads, cpus in packed_training.worker_shares(pack_members)])), None
+        (share, seconds, device, threads, cpus, start_together)
+        for share, threads, cpus in shares])), None
   sessions = packed_training.prepare(pack_members, train.Runtime(device=device))
   # The step reads gin (the reconstruction loss, ...), as in train_pack.
   return gin_registry.run_with_config("train", pack_members[0][1], pack_members[0][2],
-                                      _time_pack, sessions, pack_step, seconds)
+                                      _time_pack, sessions, pack_step, seconds, ready)
 
 
-def _time_share(share, seconds, device, threads, cpus):
+def _time_share(share, seconds, device, threads, cpus, start_together):
   packed_training.use_share(threads, cpus)
-  return model_steps_per_second(share, "sequential", seconds, device)
+  return model_steps_per_second(share, "sequential", seconds, device, start_together.wait)
 
 
-def _time_pack(sessions, pack_step, seconds):
+def _time_pack(sessions, pack_step, seconds, ready=None):
   for session in sessions:
     session.runtime.pack_step = pack_step
     session.open()
@@ -85,6 +90,8 @@ def _time_pack(sessions, pack_step, seconds):
     while start is None or time.perf_counter() - start < seconds:
       if iterations == _WARMUP_STEPS:
         train_step.synchronize(sessions[0].device)
+        if ready is not None:
+          ready()
         start = time.perf_counter()
       pack.step([session.next_features() for session in sessions])
       iterations += 1
@@ -111,21 +118,39 @@ def _host_seconds(sessions, pack, probes=5):
 
 
 def solo_jobs(count, seconds, device):
-  """Model-steps per second of `count` solo jobs running at once (one process each)."""
+  """Model-steps per second of `count` solo jobs running at once (one process each).
+
+  The jobs start their timing together, once all have started and warmed up
+  (else the first would be timed while the others still load, on an idle device).
+  """
   threads = max(1, (os.cpu_count() or 1) // count)
   env = dict(os.environ, OMP_NUM_THREADS=str(threads))
   workers = [subprocess.Popen([sys.executable, __file__, "--worker", str(k), "--seconds",
                                str(seconds), "--device", device], env=env,
-                              stdout=subprocess.PIPE, text=True) for k in range(count)]
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for k in range(count)]
+  for w in workers:
+    if _READY not in iter(lambda w=w: w.stdout.readline().strip() or None, None):
+      raise RuntimeError("A solo job ended before its timing (exit status {}).".format(
+          w.wait()))
+  for w in workers:
+    w.stdin.write("go\n")
+    w.stdin.flush()
   return sum(json.loads(w.communicate()[0].strip().splitlines()[-1])[0] for w in workers)
 
 
 def worker(index, seconds, device):
-  """One solo job: model `index` of members(), trained on its own for `seconds`."""
+  """One solo job: model `index` of members(), trained on its own for `seconds` from
+  when solo_jobs says go."""
   torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+
+  def wait_for_go():
+    print(_READY, flush=True)
+    sys.stdin.readline()
+
   with tempfile.TemporaryDirectory() as folder:
     print(json.dumps(model_steps_per_second([members(index + 1, folder)[index]],
-                                            "sequential", seconds, device)))
+                                            "sequential", seconds, device, wait_for_go)))
 
 
 def main():
