@@ -44,6 +44,7 @@ import train_step  # benchmarks/, the script's own folder
 
 _WARMUP_STEPS = 2
 _READY = "warmed up"
+_START_TIMEOUT_S = 600  # How long a parallel pack's worker waits for the others to warm up.
 
 
 def members(count, folder):
@@ -77,7 +78,12 @@ def model_steps_per_second(pack_members, pack_step, seconds, device, ready=None)
 
 def _time_share(share, seconds, device, threads, cpus, start_together):
   packed_training.use_share(threads, cpus)
-  return model_steps_per_second(share, "sequential", seconds, device, start_together.wait)
+  try:
+    return model_steps_per_second(share, "sequential", seconds, device,
+                                  lambda: start_together.wait(_START_TIMEOUT_S))
+  except BaseException:
+    start_together.abort()  # The other workers stop waiting for this one.
+    raise
 
 
 def _time_pack(sessions, pack_step, seconds, ready=None):
@@ -129,14 +135,19 @@ def solo_jobs(count, seconds, device):
                                str(seconds), "--device", device], env=env,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
              for k in range(count)]
-  for w in workers:
-    if _READY not in iter(lambda w=w: w.stdout.readline().strip() or None, None):
-      raise RuntimeError("A solo job ended before its timing (exit status {}).".format(
-          w.wait()))
-  for w in workers:
-    w.stdin.write("go\n")
-    w.stdin.flush()
-  return sum(json.loads(w.communicate()[0].strip().splitlines()[-1])[0] for w in workers)
+  try:
+    for w in workers:
+      if _READY not in iter(lambda w=w: w.stdout.readline().strip() or None, None):
+        raise RuntimeError("A solo job ended before its timing (exit status {}).".format(
+            w.wait()))
+    for w in workers:
+      w.stdin.write("go\n")
+      w.stdin.flush()
+    return sum(json.loads(w.communicate()[0].strip().splitlines()[-1])[0] for w in workers)
+  finally:
+    for w in workers:
+      w.kill()  # Those still waiting for the go after another failed; the others have ended.
+      w.wait()
 
 
 def worker(index, seconds, device):
