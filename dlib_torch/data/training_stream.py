@@ -4,8 +4,9 @@ The original feeds training with an endless stream in which element k is the
 k-th call `data.sample_observations(1, rs)` on one RandomState. This stream
 gives the same elements in the same order. When rendering draws nothing from
 the random state (`observations_draw_random` is False), the factors are still
-drawn one sample at a time (the draw order depends on it) but a batch is
-rendered in one vectorised call. A background thread prepares the next
+drawn as one sample at a time draws them (the draw order depends on it;
+factor_batches makes those draws in one call) and a batch is rendered in
+one vectorised call. A background thread prepares the next
 batches while the model trains; each batch carries the random state after
 it, which is what a checkpoint stores to resume exactly.
 """
@@ -14,6 +15,8 @@ import threading
 
 import numpy as np
 
+from dlib_torch.data import factor_batches
+
 
 class ObservationStream:
   """Batches of observations from a data set, in the original's sample order."""
@@ -21,6 +24,7 @@ class ObservationStream:
   def __init__(self, data, seed):
     self.data = data
     self.random_state = np.random.RandomState(seed)
+    self._factor_batches = factor_batches.FactorBatches(data)
 
   def get_state(self):
     return self.random_state.get_state()
@@ -34,7 +38,7 @@ class ObservationStream:
     if self.data.observations_draw_random:
       samples = [self.data.sample_observations(1, rs)[0] for _ in range(batch_size)]
       return np.stack(samples).astype(np.float32, copy=False)
-    factors = np.concatenate([self.data.sample_factors(1, rs) for _ in range(batch_size)])
+    factors = self._factor_batches.draw(batch_size, rs)  # One sample at a time, in effect.
     observations = self.data.sample_observations_from_factors(factors, rs)
     return np.asarray(observations, dtype=np.float32)
 

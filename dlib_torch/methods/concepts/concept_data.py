@@ -13,6 +13,7 @@ import gin
 import numpy as np
 import torch
 
+from dlib_torch.data import factor_batches
 from dlib_torch.utils import errors
 
 
@@ -63,6 +64,7 @@ class ConceptStream:
     # The flags' own random state, derived from the seed.
     self.flag_state = np.random.RandomState((seed + 1) % 2**32)
     self.masking_fact = masking_fact
+    self._factor_batches = factor_batches.FactorBatches(data)
 
   def get_state(self):
     return self.random_state.get_state(), self.flag_state.get_state()
@@ -82,7 +84,7 @@ class ConceptStream:
         observations.append(data.sample_observations_from_factors(factors[-1], rs))
       factors, observations = np.concatenate(factors), np.concatenate(observations)
     else:
-      factors = np.concatenate([data.sample_factors(1, rs) for _ in range(batch_size)])
+      factors = self._factor_batches.draw(batch_size, rs)
       observations = data.sample_observations_from_factors(factors, rs)
     flags = self.flag_state.uniform(size=batch_size) < self.masking_fact / 100.
     return (np.asarray(observations, dtype=np.float32), factors.astype(np.int64),
