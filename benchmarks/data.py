@@ -1,7 +1,8 @@
 """Data speed: observations per second at batch 64, against the training step rate.
 
 Measures, in one run: sample_observations_from_factors at batch 64 (and the
-training stream's next_batch(64)) on procedural_dsprites and on dsprites_full
+training stream's next_batch(64), and its factor draws in one call against
+the one-sample loop) on procedural_dsprites and on dsprites_full
 read from a temporary npz in the real format, the process's peak memory, and
 the conv beta-VAE training step rate (benchmarks/train_step.py). Prints the
 ratio of data rate to training rate in images per second; target >= 20x.
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 
 import train_step  # benchmarks/train_step.py, beside this script
+from dlib_torch.data import factor_batches
 from dlib_torch.data import training_stream
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.utils import devices
@@ -46,8 +48,13 @@ def measure(name, seconds):
   render = rate(lambda: data.sample_observations_from_factors(factors, rs), seconds)
   stream = training_stream.ObservationStream(data, seed=0)
   streamed = rate(lambda: stream.next_batch(64), seconds)
+  # The stream's factors: the original's one-sample-at-a-time draws, made in one call.
+  batches = factor_batches.FactorBatches(data)
+  one_call = rate(lambda: batches.draw(64, rs), seconds)
+  loop = rate(lambda: np.concatenate([data.sample_factors(1, rs) for _ in range(64)]), seconds)
   print("{:22s} render {:9.0f} obs/s   training stream {:9.0f} obs/s   peak memory {:6.0f} MB"
-        .format(name, render, streamed, peak_memory_mb()))
+        "   factors drawn in one call {:.1f}x the loop's rate"
+        .format(name, render, streamed, peak_memory_mb(), one_call / loop))
   return min(render, streamed)
 
 
