@@ -6,9 +6,9 @@ gives the same elements in the same order. When rendering draws nothing from
 the random state (`observations_draw_random` is False), the factors are still
 drawn as one sample at a time draws them (the draw order depends on it;
 factor_batches makes those draws in one call) and a batch is rendered in
-one vectorised call. A background thread prepares the next
-batches while the model trains; each batch carries the random state after
-it, which is what a checkpoint stores to resume exactly.
+one vectorised call. A background thread prepares the next batches while
+the model trains; each batch carries the random state after it, which is
+what a checkpoint stores to resume exactly.
 """
 import queue
 import threading
