@@ -9,6 +9,7 @@ writes none. A resumed run's summaries supersede the earlier ones from its
 resume step on (TensorBoard's purge step), so the curves have no repeats.
 """
 import os
+import time
 
 from absl import logging
 
@@ -32,6 +33,7 @@ class Summaries:
         self._available = False
         logging.info("No TensorBoard summaries: pip install 'dlib_torch[tensorboard]' for them.")
         return None
+      _wait_past_event_files(os.path.join(self._log_dir, subfolder))
       self._writers[subfolder] = tensorboard.SummaryWriter(
           os.path.join(self._log_dir, subfolder),
           purge_step=self._resumed_step if subfolder == "" else None)
@@ -49,3 +51,22 @@ class Summaries:
     with write_errors.translated(self._log_dir):
       for writer in self._writers.values():
         writer.close()
+
+
+def _wait_past_event_files(folder):
+  """Waits, if need be, until the clock is past the second in the names of the folder's
+  event files, so that a new file's name sorts after theirs.
+
+  TensorBoard reads a folder's event files in name order, and a resumed run's
+  purge must come after the run it resumes. Names start with the creation
+  second; within one second (a pack's model resumed in the same process)
+  they end in a counter that sorts as text, 10 before 9.
+  """
+  seconds = []
+  for name in os.listdir(folder) if os.path.isdir(folder) else []:
+    parts = name.split(".")
+    if name.startswith("events.out.tfevents.") and len(parts) > 3 and parts[3].isdigit():
+      seconds.append(int(parts[3]))
+  if seconds:
+    while time.time() < max(seconds) + 1:
+      time.sleep(max(seconds) + 1 - time.time())

@@ -13,6 +13,7 @@ from dlib_torch.methods.unsupervised import train
 from dlib_torch.methods.unsupervised import vae
 from dlib_torch.tests.pipeline import helpers
 from dlib_torch.utils import errors
+from dlib_torch.utils import summaries
 
 
 def _train(tmp_path, model_dir, bindings=(), runtime=None):
@@ -119,6 +120,23 @@ def test_resumed_summaries_replace_those_after_the_checkpoint(tmp_path):
   _train(tmp_path, tmp_path / "b", runtime=train.Runtime(log_every_steps=2,
                                                          checkpoint_every_steps=3))
   assert _summaries(tmp_path / "b" / "checkpoint") == _summaries(tmp_path / "a" / "checkpoint")
+
+
+def test_a_run_resumed_in_the_same_second_supersedes_the_earlier_summaries(tmp_path,
+                                                                         monkeypatch):
+  # Event files are named by second, then by a counter that sorts as text: the earlier
+  # run's file ends in .9 and the resumed one's in .10, which would sort first.
+  event_file_writer = pytest.importorskip("tensorboard.summary.writer.event_file_writer")
+  monkeypatch.setattr(event_file_writer, "_global_uid", event_file_writer.AtomicCounter(9))
+  earlier = summaries.Summaries(str(tmp_path))
+  for step in (1, 2, 3, 4):
+    earlier.add_scalars(step, {"loss": float(step)})
+  earlier.close()
+  resumed = summaries.Summaries(str(tmp_path), resumed_step=3)
+  for step in (3, 4, 5):
+    resumed.add_scalars(step, {"loss": 10. * step})
+  resumed.close()
+  assert _summaries(tmp_path)["loss"] == [(1, 1.), (2, 2.), (3, 30.), (4, 40.), (5, 50.)]
 
 
 def test_training_without_tensorboard_writes_no_summaries(tmp_path, monkeypatch):
