@@ -61,7 +61,7 @@ def members(count, folder):
 
 def model_steps_per_second(pack_members, pack_step, seconds, device, ready=None):
   """Trains the members as one pack for about `seconds`: (model-steps per second, the
-  host's seconds to issue a step, on CUDA and not for a parallel pack, else None).
+  host's seconds to issue a step for a batched pack on CUDA, else None).
   `ready()`, if given, is called once warmed up, just before the timing starts."""
   if pack_step == "parallel":
     shares = packed_training.worker_shares(pack_members)
@@ -103,7 +103,8 @@ def _time_pack(sessions, pack_step, seconds, ready=None):
       iterations += 1
     train_step.synchronize(sessions[0].device)
     rate = len(sessions) * (iterations - _WARMUP_STEPS) / (time.perf_counter() - start)
-    return rate, _host_seconds(sessions, pack) if sessions[0].device.type == "cuda" else None
+    probe = pack_step == "batched" and sessions[0].device.type == "cuda"
+    return rate, _host_seconds(sessions, pack) if probe else None
   finally:
     for session in sessions:
       session.close()
@@ -137,7 +138,10 @@ def solo_jobs(count, seconds, device):
              for k in range(count)]
   try:
     for w in workers:
-      if _READY not in iter(lambda w=w: w.stdout.readline().strip() or None, None):
+      for line in w.stdout:
+        if line.strip() == _READY:
+          break
+      else:
         raise RuntimeError("A solo job ended before its timing (exit status {}).".format(
             w.wait()))
     for w in workers:

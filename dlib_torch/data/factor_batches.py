@@ -10,8 +10,9 @@ numbers, in the same order, as those calls made one after another. So the
 sequence is recorded once, a batch's draws are made in one call, and
 `sample_factors(batch, ...)` (the same calls with `size` batch) is fed its
 columns. A data set whose draws are anything else keeps the loop; the first
-batch is drawn both ways and compared, so a data set whose calls depend on
-the values drawn keeps the loop too.
+batch is drawn both ways and compared, and every replayed call is checked
+against the plan, so a data set whose calls depend on the values drawn keeps
+the loop too.
 """
 import copy
 
@@ -72,7 +73,7 @@ class FactorBatches:
 
   def __init__(self, data):
     self._data = data
-    self._plan = {}  # batch size -> (lows, highs, sizes per call) or None (the loop)
+    self._plan = {}  # batch size -> (lows, highs, its randint calls) or None (the loop)
 
   def draw(self, batch_size, random_state):
     if batch_size not in self._plan:

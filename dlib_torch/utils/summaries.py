@@ -67,6 +67,6 @@ def _wait_past_event_files(folder):
     parts = name.split(".")
     if name.startswith("events.out.tfevents.") and len(parts) > 3 and parts[3].isdigit():
       seconds.append(int(parts[3]))
-  if seconds:
-    while time.time() < max(seconds) + 1:
-      time.sleep(max(seconds) + 1 - time.time())
+  past = max(seconds, default=0) + 1
+  while time.time() < past:
+    time.sleep(past - time.time())
