@@ -6,14 +6,15 @@ For each K, prints the model-steps per second of
     measured in the same run as the reference;
   - one job training the K models as a pack, with each pack step
     (packed_training): "batched" (one vmapped computation for all K),
-    "sequential" (each model's solo step in turn, in one process) and
-    "parallel" (sequential shares of the pack in worker processes that share
-    the job's cores);
-and each pack's rate as a ratio to the K solo jobs'. On a GPU a batched pack
-also prints its host share: the time the host takes to issue one step
-(timed after the device has caught up) over the step's time in the run; near
-1 the step is bound by Python and kernel launches, not by the GPU (the case
-for CUDA graphs). The models are the
+    "compiled" (that step through torch.compile: fused kernels, and on a GPU
+    replayed as CUDA graphs; compiled while warming up), "sequential" (each
+    model's solo step in turn, in one process) and "parallel" (sequential
+    shares of the pack in worker processes that share the job's cores);
+and each pack's rate as a ratio to the K solo jobs'. On a GPU a batched or
+compiled pack also prints its host share: the time the host takes to issue
+one step (timed after the device has caught up) over the step's time in the
+run; near 1 the step is bound by Python and kernel launches, not by the GPU
+(the case for CUDA graphs). The models are the
 study's conv beta-VAE on procedural dSprites at batch 64 (quickstart models
 0, 50, 100, ...: different seeds and betas). Targets (issue 12): on one
 H100/H200-class GPU >= 44,000 model-steps/s (the 12,600-model study's
@@ -103,7 +104,7 @@ def _time_pack(sessions, pack_step, seconds, ready=None):
       iterations += 1
     train_step.synchronize(sessions[0].device)
     rate = len(sessions) * (iterations - _WARMUP_STEPS) / (time.perf_counter() - start)
-    probe = pack_step == "batched" and sessions[0].device.type == "cuda"
+    probe = pack_step in ("batched", "compiled") and sessions[0].device.type == "cuda"
     return rate, _host_seconds(sessions, pack) if probe else None
   finally:
     for session in sessions:
@@ -186,7 +187,7 @@ def main():
   for count in (int(k) for k in sizes.split(",")):
     reference = solo_jobs(count, args.seconds, str(device))
     line = "K={:<3d} {} solo jobs {:9.1f} model-steps/s".format(count, count, reference)
-    for pack_step in ("batched", "sequential", "parallel"):
+    for pack_step in packed_training.STEP_MODES:
       try:
         with tempfile.TemporaryDirectory() as folder:
           rate, host = model_steps_per_second(members(count, folder), pack_step,
@@ -196,6 +197,9 @@ def main():
           line += " host share {:.2f}".format(host * rate / count)
       except torch.cuda.OutOfMemoryError:
         line += " | {} pack: out of memory".format(pack_step)
+      except Exception as e:  # pylint: disable=broad-except
+        # One step kind failing (torch.compile on a new device) leaves the others' figures.
+        line += " | {} pack failed: {}".format(pack_step, str(e).splitlines()[0][:200])
     print(line, flush=True)
   print("load average {:.2f}".format(os.getloadavg()[0]))
 

@@ -6,6 +6,7 @@ finished stages are skipped when the command is run again, and
 --model_nums runs many models as separate jobs, here or on SLURM
 (dlib_torch.pipeline.launch), skipping the models already finished.
 """
+import dataclasses
 import os
 import sys
 
@@ -14,6 +15,7 @@ from absl import logging
 
 from dlib_torch.cli import common
 from dlib_torch.config import reproduce as studies
+from dlib_torch.methods.unsupervised import packed_training
 from dlib_torch.pipeline import launch
 from dlib_torch.pipeline import study_model
 from dlib_torch.utils import aggregate_results
@@ -39,6 +41,12 @@ flags.DEFINE_integer("pack", 1, "With --model_nums: train up to this many models
                      "as one batched computation per step, where they differ only in seed and "
                      "their method's hyper-parameters (same architecture, data set and "
                      "method); their other stages then run model by model.")
+flags.DEFINE_enum("pack_step", "auto", ("auto",) + packed_training.STEP_MODES,
+                  "With --pack: how a pack steps its models: batched (one vmapped "
+                  "computation), compiled (the batched step through torch.compile; CUDA graphs "
+                  "on a GPU), sequential (each model's solo step in turn), parallel "
+                  "(sequential shares in worker processes sharing the CPU); auto: batched on a "
+                  "GPU, parallel on a CPU with several threads.")
 flags.DEFINE_list("packed_models", None, "The models of one pack job (what --pack launches): "
                   "trained as one pack, into --output_directory with {model_num}.")
 flags.DEFINE_boolean("only_report", False, "With --model_nums: only print which of the models "
@@ -126,7 +134,7 @@ def launch_models(study):
     commands[pack[0]] = (launch.job_command(pack[0], outputs[pack[0]], passed_on)
                          if len(pack) == 1 else
                          launch.pack_job_command(pack, pattern.replace("{study}", FLAGS.study),
-                                                 passed_on))
+                                                 passed_on + ["--pack_step=" + FLAGS.pack_step]))
   if FLAGS.pack > 1:
     print("{} jobs for {} models (packs of up to {}).".format(len(commands), len(todo),
                                                                FLAGS.pack))
@@ -185,9 +193,9 @@ def run_pack(study):
     raise errors.UserError("--packed_models needs --output_directory with {model_num}.")
   model_nums = [launch.parse_model_nums(n)[0] for n in FLAGS.packed_models]
   outputs = {n: pattern.format(model_num=n, study=FLAGS.study) for n in model_nums}
+  runtime = dataclasses.replace(common.runtime_from_flags(), pack_step=FLAGS.pack_step)
   diverged = study_model.reproduce_pack(study, model_nums, outputs, FLAGS.gin_bindings,
-                                        FLAGS.overwrite, common.runtime_from_flags(),
-                                        FLAGS.metrics)
+                                        FLAGS.overwrite, runtime, FLAGS.metrics)
   for model_num, error in sorted(diverged.items()):
     sys.stderr.write("Error: model {}: {}\n".format(model_num, error))
   if diverged:

@@ -81,6 +81,18 @@ def test_local_launcher_runs_packs_reports_and_skips_finished_models(tmp_path):
   assert {n: _uuid(str(tmp_path / str(n))) for n in (0, 2)} == uuids
 
 
+@pytest.mark.slow
+def test_a_pack_job_steps_its_models_as_pack_step_says(tmp_path):
+  pattern = str(tmp_path / "{model_num}")
+  completed = helpers.run_command("reproduce", "--study=test", "--metrics=mig",
+                                  "--model_nums=0-1", "--pack=2", "--pack_step=compiled",
+                                  "--output_directory=" + pattern)
+  assert completed.returncode == 0, completed.stderr
+  with open(tmp_path / "logs" / "model_0.log") as log:
+    assert "Training 2 models as one pack, compiled step." in log.read()
+  assert _finished(tmp_path / "0") and _finished(tmp_path / "1")
+
+
 def test_failed_jobs_are_named_with_exit_status_1(tmp_path):
   completed = helpers.run_command("reproduce", "--study=test", "--model_nums=0,3",
                                   "--gin_bindings=model.no_such_parameter = 1",
@@ -97,6 +109,7 @@ def test_failed_jobs_are_named_with_exit_status_1(tmp_path):
     (["--model_dir={tmp}"], "cannot take --model_dir"),
     (["--study=unsupervised_study_v1", "--model_nums=12599-12600"], "has models 0 to 12599"),
     (["--model_nums=2-1"], "not a range"),
+    (["--pack=2", "--pack_step=grouped"], "flag --pack_step=grouped"),
 ])
 def test_bad_launch_flags_exit_2(tmp_path, flags, message):
   flags = [f.format(tmp=tmp_path) for f in flags]

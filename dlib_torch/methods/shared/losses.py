@@ -1,4 +1,7 @@
 """Reconstruction losses of disentanglement_lib; each returns a per-sample loss [B]."""
+import functools
+import inspect
+
 import gin
 import torch
 import torch.nn.functional as F
@@ -68,3 +71,18 @@ def make_reconstruction_loss(true_images, reconstructed_images, loss_fn=gin.REQU
                              activation="logits"):
   """The configured reconstruction loss, per sample [B]."""
   return loss_fn(true_images, reconstructed_images, activation)
+
+
+def bound_reconstruction_loss():
+  """make_reconstruction_loss with gin's bindings of now applied: a plain function
+  (true_images, reconstructed_images) -> [B] that torch.compile can trace (it cannot
+  trace gin's call wrapper) and that costs no gin lookup per call."""
+  bindings = gin.get_bindings(make_reconstruction_loss)
+  if "loss_fn" not in bindings:
+    return make_reconstruction_loss  # Its call raises gin's error for the missing binding.
+  loss_fn = bindings["loss_fn"]
+  activation = bindings.get("activation", inspect.signature(
+      make_reconstruction_loss).parameters["activation"].default)
+  # A gin configurable (@bernoulli_loss) is the function under gin's wrapper, bound here.
+  return functools.partial(getattr(loss_fn, "__wrapped__", loss_fn), activation=activation,
+                           **gin.get_bindings(loss_fn))

@@ -49,6 +49,7 @@ from torch import nn
 
 from dlib_torch import gin_registry
 from dlib_torch.methods.shared import cpu_convolutions
+from dlib_torch.methods.shared import losses
 from dlib_torch.methods.shared import noise
 from dlib_torch.methods.shared import optimizers as optimizer_lib
 from dlib_torch.methods.unsupervised import train
@@ -61,7 +62,9 @@ from dlib_torch.utils import worker_processes
 # `model.*` bindings in which the models of a pack may differ, besides the method's
 # hyper-parameters.
 _PER_MODEL_BINDINGS = ("random_seed", "model_num", "name")
-_STEP_MODES = ("batched", "sequential", "parallel")
+# How a pack can step its models (train.Runtime.pack_step besides "auto"); "compiled" is the
+# batched step through torch.compile, chosen only on request until it is measured faster.
+STEP_MODES = ("batched", "compiled", "sequential", "parallel")
 
 
 def train_pack(members, runtime=None, overwrite=False):
@@ -79,6 +82,7 @@ def train_pack(members, runtime=None, overwrite=False):
   runtime = runtime or train.Runtime()
   check_compatible(members)
   mode = step_mode(devices.resolve_device(runtime.device), runtime.pack_step, len(members))
+  logging.info("Training %d models as one pack, %s step.", len(members), mode)
   if mode == "parallel":
     return _train_in_workers(members, runtime, overwrite)
   return _train_in_process(members, runtime, overwrite)
@@ -179,12 +183,12 @@ def _train_together(sessions, failed):
 
 
 def step_mode(device, requested="auto", pack_size=None):
-  """"batched", "sequential" or "parallel": the requested mode, or for "auto" batched on
-  CUDA, parallel on a CPU with more than one thread for more than one model (pack_size;
-  None: a worker's share of a pack), else sequential."""
-  if requested not in ("auto",) + _STEP_MODES:
+  """One of STEP_MODES: the requested mode, or for "auto" batched on CUDA, parallel on a
+  CPU with more than one thread for more than one model (pack_size; None: a worker's share
+  of a pack), else sequential."""
+  if requested not in ("auto",) + STEP_MODES:
     raise errors.UserError("Unknown pack step {!r}: auto, {}.".format(
-        requested, ", ".join(_STEP_MODES)))
+        requested, ", ".join(STEP_MODES)))
   if requested != "auto":
     return requested
   if device.type == "cuda":
@@ -235,8 +239,9 @@ def _train_share(members, runtime, overwrite, threads, cpus):
 def make_pack(sessions):
   """The sessions' step as one pack: pack.step([features per session]) -> (values, steps)."""
   first = sessions[0]
-  if step_mode(first.device, first.runtime.pack_step) == "batched":
-    return _Pack(sessions)
+  mode = step_mode(first.device, first.runtime.pack_step)
+  if mode in ("batched", "compiled"):
+    return _Pack(sessions, compiled=mode == "compiled")
   return _Sequence(sessions)
 
 
@@ -292,18 +297,18 @@ class _Pack:
   """The stacked weights of the sessions' models and the batched training step.
 
   Each model's parameters become views of its row of the stacked tensors, so
-  its own optimizers update the pack's weights in place.
+  the pack's optimizers update the models' weights in place. The step is
+  pure (it reads its hyper-parameters, global step and noise as inputs and
+  changes nothing), which lets `compiled` run it through torch.compile.
   """
 
-  def __init__(self, sessions):
+  def __init__(self, sessions, compiled=False):
     self.sessions = sessions
     models = [s.model for s in sessions]
     first = sessions[0]
     self.device, self.precision = first.device, first.runtime.precision
-    # The loss code runs on a copy with PyTorch's own layers: the CPU layers' kernels
-    # have no batching rules for vmap.
-    self.losses = _Losses(cpu_convolutions.use_cpu_kernels(copy.deepcopy(models[0]),
-                                                           enabled=False))
+    method = type(models[0])
+    self.losses = _Losses(_step_copy(models[0], method.pack_hyperparameters))
     self.names = [name for name, _ in models[0].named_parameters()]
     member_parameters = [dict(m.named_parameters()) for m in models]
     self.stacked = {name: torch.stack([p[name].detach() for p in member_parameters])
@@ -311,7 +316,6 @@ class _Pack:
     for k, parameters in enumerate(member_parameters):
       for name, parameter in parameters.items():
         parameter.data = self.stacked[name][k]
-    method = type(models[0])
     self.hyperparameters = {
         name: torch.tensor([float(getattr(m, name)) for m in models], device=self.device)
         for name in method.pack_hyperparameters}
@@ -332,21 +336,43 @@ class _Pack:
         for optimizer_name, (_, spec) in first.optimizers.items()}
     self.generators = [s.generator for s in sessions]
     self.model_index = torch.arange(len(sessions), device=self.device)
-    self._batched_step = func.vmap(self._model_step, in_dims=(0, 0, 0, 0, None),
-                                   randomness="same")
+    # The first step draws its noise inside (PackedNoise) and records what it draws; later
+    # steps draw the same numbers before the step (noise.draw_plan) and take them as input.
+    self.noise_plan = None
+    self._first_step = func.vmap(self._drawing_step, in_dims=(0, 0, 0, None, 0),
+                                 randomness="same")
+    self._step = func.vmap(self._predrawn_step, in_dims=(0, 0, 0, None, 0),
+                           randomness="error")  # Any draw inside would be an error.
+    self.compiled = compiled
+    if compiled:
+      # On CUDA, "reduce-overhead" replays the step as CUDA graphs (one launch instead of
+      # hundreds of kernel launches from Python); on a CPU it compiles the kernels only.
+      self._step = torch.compile(self._step, fullgraph=True, dynamic=False,
+                                 mode="reduce-overhead")
 
-  def _model_step(self, weights, features, hyperparameters, index, global_step):
+  def _drawing_step(self, weights, features, hyperparameters, global_step, index):
+    return self._model_step(weights, features, hyperparameters, global_step,
+                            noise.PackedNoise(self.generators, index, self.noise_plan))
+
+  def _predrawn_step(self, weights, features, hyperparameters, global_step, draws):
+    draws = noise.Predrawn(self.noise_plan, draws)
+    gradients, logged = self._model_step(weights, features, hyperparameters, global_step,
+                                         draws)
+    draws.check_all_drawn()
+    return gradients, logged
+
+  def _model_step(self, weights, features, hyperparameters, global_step, model_noise):
     """One model's gradients and logged scalars (vmapped over the pack)."""
     model = self.losses.model
     objectives = list(model.objectives.items())
+    # The hyper-parameters and the global step are the step copy's buffers (_step_copy).
+    inputs = dict({"model." + name: value for name, value in hyperparameters.items()},
+                  **{"model.global_step": global_step})
 
     def objective_values(weights):
-      for name, value in hyperparameters.items():
-        setattr(model, name, value)
-      model.global_step = global_step
       values = func.functional_call(
-          self.losses, {"model." + name: w for name, w in weights.items()},
-          (features, noise.PackedNoise(self.generators, index)))
+          self.losses, dict(inputs, **{"model." + name: w for name, w in weights.items()}),
+          (features, model_noise))
       return (tuple(sign * values[key] for _, (key, sign) in objectives),
               {key: values[key].detach() for key in model.step_scalars()})
 
@@ -363,10 +389,22 @@ class _Pack:
   def step(self, features):
     """One iteration of every model: ([logged scalars per model], global steps it counts)."""
     global_step = self.sessions[0].global_step
+    step_input = torch.tensor(float(global_step), dtype=torch.float64, device=self.device)
+    features = torch.stack(features)
     with devices.autocast(self.device, self.precision):
-      gradients, logged = self._batched_step(self.stacked, torch.stack(features),
-                                             self.hyperparameters,
-                                             self.model_index, global_step)
+      if self.noise_plan is None:
+        self.noise_plan = []
+        gradients, logged = self._first_step(self.stacked, features, self.hyperparameters,
+                                             step_input, self.model_index)
+      else:
+        draws = noise.draw_plan(self.noise_plan, self.generators, self.device)
+        if self.compiled:
+          torch.compiler.cudagraph_mark_step_begin()  # The last step's outputs are used up.
+        gradients, logged = self._step(self.stacked, features, self.hyperparameters,
+                                       step_input, draws)
+        # A CUDA graph's outputs are overwritten by its next replay: the logged values,
+        # read only when a session logs, are kept as copies.
+        logged = {key: value.clone() for key, value in logged.items()}
     for optimizer_name, optimizer in self.optimizers.items():
       for name in self.objective_parameters[optimizer_name]:
         self.stacked[name].grad = gradients[name]
@@ -374,6 +412,23 @@ class _Pack:
     # Tensors, read only when a session logs or saves (no host synchronisation each step).
     values = [dict(zip(logged, row)) for row in zip(*(v.unbind() for v in logged.values()))]
     return values, self.sessions[0].model.steps_per_iteration
+
+
+def _step_copy(model, hyperparameters):
+  """The copy of a pack's model whose losses the batched step computes.
+
+  It has PyTorch's own layers (the CPU layers' kernels have no batching rules
+  for vmap), its hyper-parameters and global step are buffers (functional_call
+  passes each model's values in, where setting attributes inside the step
+  would leak vmap's tensors out of it), and its reconstruction loss is bound
+  to gin's configuration once (torch.compile cannot trace gin's call).
+  """
+  copied = cpu_convolutions.use_cpu_kernels(copy.deepcopy(model), enabled=False)
+  for name in tuple(hyperparameters) + ("global_step",):
+    delattr(copied, name)
+    copied.register_buffer(name, torch.zeros(()), persistent=False)
+  copied.reconstruction_loss = losses.bound_reconstruction_loss()
+  return copied
 
 
 class _StackedOptimizer:

@@ -44,9 +44,10 @@ class Runtime:
   # Given, the prepared run is handed to it instead of trained here: packed training
   # (packed_training) trains the runs of a pack together.
   hand_over: Optional[Callable[["TrainingSession"], None]] = None
-  # How a pack steps its models: "batched" (one vmapped computation), "sequential"
-  # (each model's own step in turn), "parallel" (sequential shares of the pack in worker
-  # processes that share the CPU) or "auto" (see packed_training.step_mode).
+  # How a pack steps its models: "batched" (one vmapped computation), "compiled" (that step
+  # through torch.compile), "sequential" (each model's own step in turn), "parallel"
+  # (sequential shares of the pack in worker processes that share the CPU) or "auto" (see
+  # packed_training.step_mode).
   pack_step: str = "auto"
 
 

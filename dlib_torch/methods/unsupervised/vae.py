@@ -49,6 +49,11 @@ class BaseVAE(gaussian_encoder_model.GaussianEncoderModel):
   def regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
     raise NotImplementedError()
 
+  def reconstruction_loss(self, true_images, reconstructions):
+    """The configured reconstruction loss per sample [B]; a pack's step replaces it with
+    the same loss bound once (losses.bound_reconstruction_loss)."""
+    return losses.make_reconstruction_loss(true_images, reconstructions)
+
   def losses(self, features, generator):
     """The original's model_fn quantities for a batch."""
     z_mean, z_logvar = self.gaussian_encoder(features)
@@ -59,7 +64,7 @@ class BaseVAE(gaussian_encoder_model.GaussianEncoderModel):
     z_sampled = self.sample_from_latent_distribution(z_mean, z_logvar, generator)
     reconstructions = self.decode(z_sampled)
     reconstruction_loss = torch.mean(
-        losses.make_reconstruction_loss(features, reconstructions))
+        self.reconstruction_loss(features, reconstructions))
     kl_loss = compute_gaussian_kl(z_mean, z_logvar)
     regularizer = self.regularizer(kl_loss, z_mean, z_logvar, z_sampled)
     elbo = reconstruction_loss + kl_loss
@@ -126,8 +131,11 @@ def shuffle_codes(z, generator=None):
 def anneal(c_max, step, iteration_threshold):
   """Capacity rising linearly from 0 to c_max over iteration_threshold steps.
 
-  c_max may be a tensor (a pack's per-model values); step and the threshold are numbers.
+  c_max may be a tensor (a pack's per-model values) and step a float64 tensor (a pack's
+  step, which torch.compile traces without reading its value); the threshold is a number.
   """
+  if torch.is_tensor(step):  # The same value as for a number, in c_max's dtype.
+    return c_max * torch.clamp(step / iteration_threshold, max=1.).to(c_max.dtype)
   return c_max * min(1., float(step) / iteration_threshold)
 
 
@@ -283,7 +291,7 @@ class FactorVAE(BaseVAE):
     probs_z_shuffle = probs[batch_size:].float()
     reconstructions = self.decode(z_sampled)
     reconstruction_loss = torch.mean(
-        losses.make_reconstruction_loss(features, reconstructions))
+        self.reconstruction_loss(features, reconstructions))
     kl_loss = compute_gaussian_kl(z_mean, z_logvar)
     tc_loss = torch.mean(logits_z[:, 0] - logits_z[:, 1])
     regularizer = kl_loss + self.gamma * tc_loss

@@ -1,4 +1,5 @@
 """The reconstruction losses added to the original's: disentangling-vae's Gaussian and Laplace."""
+import gin
 import numpy as np
 import pytest
 import torch
@@ -34,3 +35,26 @@ def test_unknown_activation(loss_fn):
   true, logits = _images()
   with pytest.raises(NotImplementedError):
     loss_fn(true, logits, "relu")
+
+
+@pytest.mark.parametrize("bindings", [
+    ["reconstruction_loss.loss_fn = @bernoulli_loss",
+     "bernoulli_loss.subtract_true_image_entropy = True"],
+    ["reconstruction_loss.loss_fn = @l2_loss", "reconstruction_loss.activation = 'tanh'"],
+    ["reconstruction_loss.loss_fn = @laplace_loss"],
+])
+def test_the_bound_loss_is_the_configured_loss_without_gin(bindings):
+  gin.parse_config(bindings)
+  true, logits = _images()
+  expected = losses.make_reconstruction_loss(true, logits)
+  bound = losses.bound_reconstruction_loss()
+  gin.clear_config()  # Bound once: later configuration does not reach it.
+  torch.testing.assert_close(bound(true, logits), expected, rtol=0, atol=0)
+  with pytest.raises(RuntimeError, match="loss_fn"):
+    losses.make_reconstruction_loss(true, logits)
+
+
+def test_without_a_loss_the_bound_loss_raises_gins_error():
+  true, logits = _images()
+  with pytest.raises(RuntimeError, match="Required bindings .*loss_fn"):
+    losses.bound_reconstruction_loss()(true, logits)
