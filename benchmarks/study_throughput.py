@@ -10,17 +10,20 @@ For each K, prints the model-steps per second of
     replayed as CUDA graphs; compiled while warming up), "sequential" (each
     model's solo step in turn, in one process) and "parallel" (sequential
     shares of the pack in worker processes that share the job's cores);
-and each pack's rate as a ratio to the K solo jobs'. On a GPU a batched or
-compiled pack also prints its host share: the time the host takes to issue
-one step (timed after the device has caught up) over the step's time in the
-run; near 1 the step is bound by Python and kernel launches, not by the GPU
-(the case for CUDA graphs). The models are the
+and each pack's rate as a ratio to the K solo jobs'; then, for K > 1, the rate
+of several such pack jobs at once (--jobs_per_device, by default 4 on a GPU:
+one process's data streams bound a pack, see README). On a GPU only the
+batched and compiled steps are timed, and they also print their host share:
+the time the host takes to issue one step (timed after the device has caught
+up) over the step's time in the run; near 1 the step is bound by Python and
+kernel launches, not by the GPU (the case for CUDA graphs). The models are the
 study's conv beta-VAE on procedural dSprites at batch 64 (quickstart models
 0, 50, 100, ...: different seeds and betas). Targets (issue 12): on one
 H100/H200-class GPU >= 44,000 model-steps/s (the 12,600-model study's
 training in 24 hours); on a CPU a pack of 4 at least as fast as 4 solo jobs.
 
   python benchmarks/study_throughput.py [--sizes 1,4,16,64] [--seconds 5] [--device auto]
+      [--jobs_per_device 4]
 """
 import argparse
 import json
@@ -66,7 +69,7 @@ def model_steps_per_second(pack_members, pack_step, seconds, device, ready=None)
   `ready()`, if given, is called once warmed up, just before the timing starts."""
   if pack_step == "parallel":
     shares = packed_training.worker_shares(pack_members)
-    # The workers time their shares over the same window, as solo_jobs' jobs do.
+    # The workers time their shares over the same window, as jobs() time theirs.
     start_together = multiprocessing.get_context("spawn").Barrier(len(shares))
     return sum(rate for rate, _ in worker_processes.run(_time_share, [
         (share, seconds, device, threads, cpus, start_together)
@@ -125,17 +128,19 @@ def _host_seconds(sessions, pack, probes=5):
   return sorted(times)[probes // 2]
 
 
-def solo_jobs(count, seconds, device):
-  """Model-steps per second of `count` solo jobs running at once (one process each).
+def jobs(count, seconds, device, pack_size=1):
+  """Model-steps per second of `count` jobs running at once (one process each), each
+  training pack_size models: one solo model, or a pack with the device's auto step (what
+  the local launcher's --jobs_per_device runs on one device).
 
   The jobs start their timing together, once all have started and warmed up
   (else the first would be timed while the others still load, on an idle device).
   """
   threads = max(1, (os.cpu_count() or 1) // count)
   env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-  workers = [subprocess.Popen([sys.executable, __file__, "--worker", str(k), "--seconds",
-                               str(seconds), "--device", device], env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+  workers = [subprocess.Popen([sys.executable, __file__, "--worker", str(k), "--pack_size",
+                               str(pack_size), "--seconds", str(seconds), "--device", device],
+                              env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
              for k in range(count)]
   try:
     for w in workers:
@@ -143,8 +148,7 @@ def solo_jobs(count, seconds, device):
         if line.strip() == _READY:
           break
       else:
-        raise RuntimeError("A solo job ended before its timing (exit status {}).".format(
-            w.wait()))
+        raise RuntimeError("A job ended before its timing (exit status {}).".format(w.wait()))
     for w in workers:
       w.stdin.write("go\n")
       w.stdin.flush()
@@ -155,9 +159,9 @@ def solo_jobs(count, seconds, device):
       w.wait()
 
 
-def worker(index, seconds, device):
-  """One solo job: model `index` of members(), trained on its own for `seconds` from
-  when solo_jobs says go."""
+def worker(index, pack_size, seconds, device):
+  """Job `index` of jobs(): its pack_size models of members(), trained for `seconds` from
+  when jobs() says go."""
   torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
 
   def wait_for_go():
@@ -165,8 +169,9 @@ def worker(index, seconds, device):
     sys.stdin.readline()
 
   with tempfile.TemporaryDirectory() as folder:
-    print(json.dumps(model_steps_per_second([members(index + 1, folder)[index]],
-                                            "sequential", seconds, device, wait_for_go)))
+    own = members((index + 1) * pack_size, folder)[index * pack_size:]
+    print(json.dumps(model_steps_per_second(own, "sequential" if pack_size == 1 else "auto",
+                                            seconds, device, wait_for_go)))
 
 
 def main():
@@ -175,19 +180,28 @@ def main():
                       help="pack sizes K (default: 1,4,16,64 on a GPU, 1,4 on a CPU)")
   parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per figure")
   parser.add_argument("--device", default="auto")
+  parser.add_argument("--jobs_per_device", default=None,
+                      help="also time this many pack jobs of K models at once, for each K > 1 "
+                      "(default: 4 on a GPU, none on a CPU)")
   parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
+  parser.add_argument("--pack_size", type=int, default=1, help=argparse.SUPPRESS)
   args = parser.parse_args()
   if args.worker is not None:
-    worker(args.worker, args.seconds, args.device)
+    worker(args.worker, args.pack_size, args.seconds, args.device)
     return
   device = devices.resolve_device(args.device)
-  sizes = args.sizes or ("1,4,16,64" if device.type == "cuda" else "1,4")
+  on_gpu = device.type == "cuda"
+  sizes = args.sizes or ("1,4,16,64" if on_gpu else "1,4")
+  jobs_per_device = [int(n) for n in (args.jobs_per_device or ("4" if on_gpu else "")).split(",")
+                     if n]
+  # A GPU pack steps batched (sequential and parallel steps are for CPUs).
+  pack_steps = ("batched", "compiled") if on_gpu else packed_training.STEP_MODES
   print("device: {} ({} CPU threads), load average {:.2f}".format(
       device, torch.get_num_threads(), os.getloadavg()[0]))
   for count in (int(k) for k in sizes.split(",")):
-    reference = solo_jobs(count, args.seconds, str(device))
+    reference = jobs(count, args.seconds, str(device))
     line = "K={:<3d} {} solo jobs {:9.1f} model-steps/s".format(count, count, reference)
-    for pack_step in packed_training.STEP_MODES:
+    for pack_step in pack_steps:
       try:
         with tempfile.TemporaryDirectory() as folder:
           rate, host = model_steps_per_second(members(count, folder), pack_step,
@@ -201,6 +215,15 @@ def main():
         # One step kind failing (torch.compile on a new device) leaves the others' figures.
         line += " | {} pack failed: {}".format(pack_step, str(e).splitlines()[0][:200])
     print(line, flush=True)
+    for job_count in jobs_per_device if count > 1 else ():
+      try:
+        rate = jobs(job_count, args.seconds, str(device), count)
+        print("K={:<3d} {} jobs of a pack of {} at once {:9.1f} model-steps/s ({:.2f}x of {} "
+              "solo jobs)".format(count, job_count, count, rate, rate / reference, count),
+              flush=True)
+      except RuntimeError as e:  # A job that ran out of memory, or failed otherwise.
+        print("K={:<3d} {} jobs of a pack of {} at once: {}".format(count, job_count, count, e),
+              flush=True)
   print("load average {:.2f}".format(os.getloadavg()[0]))
 
 
