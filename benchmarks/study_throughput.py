@@ -93,8 +93,7 @@ def _time_share(share, seconds, device, threads, cpus, start_together):
 def _time_pack(sessions, pack_step, seconds, ready=None):
   for session in sessions:
     session.runtime.pack_step = pack_step
-    session.open()
-  pack = packed_training.make_pack(sessions)
+  pack = packed_training.make_pack(sessions, packed_training.open_sessions(sessions))
   try:
     iterations, start = 0, None
     while start is None or time.perf_counter() - start < seconds:
@@ -103,7 +102,7 @@ def _time_pack(sessions, pack_step, seconds, ready=None):
         if ready is not None:
           ready()
         start = time.perf_counter()
-      pack.step([session.next_features() for session in sessions])
+      pack.step(pack.next_features())
       iterations += 1
     train_step.synchronize(sessions[0].device)
     rate = len(sessions) * (iterations - _WARMUP_STEPS) / (time.perf_counter() - start)
@@ -119,7 +118,7 @@ def _host_seconds(sessions, pack, probes=5):
   with (a step's kernels fit in CUDA's launch queue, so the host does not wait for them)."""
   times = []
   for _ in range(probes):
-    features = [session.next_features() for session in sessions]
+    features = pack.next_features()
     train_step.synchronize(sessions[0].device)
     start = time.perf_counter()
     pack.step(features)

@@ -38,9 +38,15 @@ class ObservationStream:
     if self.data.observations_draw_random:
       samples = [self.data.sample_observations(1, rs)[0] for _ in range(batch_size)]
       return np.stack(samples).astype(np.float32, copy=False)
-    factors = self._factor_batches.draw(batch_size, rs)  # One sample at a time, in effect.
-    observations = self.data.sample_observations_from_factors(factors, rs)
+    observations = self.data.sample_observations_from_factors(self.next_factors(batch_size),
+                                                              rs)
     return np.asarray(observations, dtype=np.float32)
+
+  def next_factors(self, batch_size):
+    """The factors of the next batch_size observations, drawn as next_batch draws them (one
+    sample at a time, in effect), for data sets whose rendering draws nothing
+    (`observations_draw_random` False): their observations follow from the factors."""
+    return self._factor_batches.draw(batch_size, self.random_state)
 
 
 class Prefetcher:

@@ -23,9 +23,15 @@ step ("sequential"): a pack of K then trains as fast as K solo jobs, in one
 job. The solo step's numbers are the pack's to the last bit (at the thread
 count the model gets), where vmap's kernels sum in another order (about 1e-7
 relative per step, which training can amplify to 1e-3 over a few hundred
-steps). benchmarks/study_throughput.py measures the three against solo jobs.
-The choice depends on the device and the thread count only, never on a
-timing, so a result depends only on its configuration, seed and threads.
+steps). On request ("compiled") the batched step runs through torch.compile
+(on a GPU replayed as CUDA graphs); the step is pure for that (_Pack).
+benchmarks/study_throughput.py measures them all against solo jobs. The
+choice depends on the device and the thread count only, never on a timing,
+so a result depends only on its configuration, seed and threads. On a GPU
+the batched step's batches are looked up in a table of every observation on
+the device (data/observation_table) by the factors each model's stream
+draws, where the data set allows and the table fits: the same batches,
+without rendering and copying them on the host.
 
 Each model keeps everything a solo run has: its data stream, its torch
 generator (noise through methods.shared.noise), its optimizers (stepped on
@@ -43,11 +49,14 @@ import re
 
 from absl import logging
 import gin
+import numpy as np
 import torch
 from torch import func
 from torch import nn
 
 from dlib_torch import gin_registry
+from dlib_torch.data import observation_table
+from dlib_torch.data import training_stream
 from dlib_torch.methods.shared import cpu_convolutions
 from dlib_torch.methods.shared import losses
 from dlib_torch.methods.shared import noise
@@ -65,6 +74,7 @@ _PER_MODEL_BINDINGS = ("random_seed", "model_num", "name")
 # How a pack can step its models (train.Runtime.pack_step besides "auto"); "compiled" is the
 # batched step through torch.compile, chosen only on request until it is measured faster.
 STEP_MODES = ("batched", "compiled", "sequential", "parallel")
+_PACK_INPUTS = ("auto", "table", "streams")  # train.Runtime.pack_inputs
 
 
 def train_pack(members, runtime=None, overwrite=False):
@@ -80,6 +90,9 @@ def train_pack(members, runtime=None, overwrite=False):
     {model_dir: train.TrainingDiverged} of the members that diverged.
   """
   runtime = runtime or train.Runtime()
+  if runtime.pack_inputs not in _PACK_INPUTS:
+    raise errors.UserError("Unknown pack inputs {!r}: {}.".format(runtime.pack_inputs,
+                                                                   ", ".join(_PACK_INPUTS)))
   check_compatible(members)
   mode = step_mode(devices.resolve_device(runtime.device), runtime.pack_step, len(members))
   logging.info("Training %d models as one pack, %s step.", len(members), mode)
@@ -166,20 +179,46 @@ def _shared_config(config_text, hyperparameters):
 def _train_together(sessions, failed):
   """Trains the unfinished sessions, a pack per global step they are at."""
   pending = opened = [s for s in sessions if not s.done]
-  for session in opened:
-    session.open(label=os.path.basename(os.path.dirname(session.model_dir.rstrip(os.sep))) or
-                 session.model_dir)
+  table = open_sessions(opened)
   try:
     while pending:
       # A run killed while its pack was checkpointing leaves members a step apart: the
       # members behind train first, until they are level with the others.
       step = min(s.global_step for s in pending)
       level = min([s.global_step for s in pending if s.global_step > step], default=None)
-      _train_level([s for s in pending if s.global_step == step], level, failed)
+      _train_level([s for s in pending if s.global_step == step], level, failed, table)
       pending = [s for s in pending if not s.done and s.model_dir not in failed]
   finally:
     for session in opened:
       session.close()
+
+
+def open_sessions(sessions):
+  """Opens a pack's sessions; returns the observation table its batched step looks their
+  batches up in (Runtime.pack_inputs), or None where each session's stream prefetches them."""
+  table = _observation_table(sessions)
+  for session in sessions:
+    session.open(label=os.path.basename(os.path.dirname(session.model_dir.rstrip(os.sep))) or
+                 session.model_dir, prefetch=table is None)
+  return table
+
+
+def _observation_table(sessions):
+  """open_sessions' table: for a batched step over the plain observation stream (whose
+  batches are a function of the drawn factors), as Runtime.pack_inputs asks."""
+  if not sessions:
+    return None
+  first = sessions[0]
+  requested = first.runtime.pack_inputs
+  if (requested == "streams" or
+      step_mode(first.device, first.runtime.pack_step) not in ("batched", "compiled") or
+      any(type(s.inputs.stream) is not training_stream.ObservationStream for s in sessions)):
+    return None
+  if requested == "table":
+    return (None if first.dataset.observations_draw_random
+            else observation_table.ObservationTable(first.dataset, first.device))
+  return observation_table.for_device(first.dataset, first.device,
+                                      observation_table.device_budget(first.device))
 
 
 def step_mode(device, requested="auto", pack_size=None):
@@ -236,20 +275,21 @@ def _train_share(members, runtime, overwrite, threads, cpus):
   return _train_in_process(members, runtime, overwrite)  # train_pack checked the pack.
 
 
-def make_pack(sessions):
-  """The sessions' step as one pack: pack.step([features per session]) -> (values, steps)."""
+def make_pack(sessions, table=None):
+  """The opened sessions' step as one pack: pack.step(pack.next_features()) -> (values, steps);
+  `table` is open_sessions'."""
   first = sessions[0]
   mode = step_mode(first.device, first.runtime.pack_step)
   if mode in ("batched", "compiled"):
-    return _Pack(sessions, compiled=mode == "compiled")
+    return _Pack(sessions, table, compiled=mode == "compiled")
   return _Sequence(sessions)
 
 
-def _train_level(group, until_step, failed):
+def _train_level(group, until_step, failed, table):
   """Trains the sessions of `group` as one pack until they finish or reach until_step."""
-  pack = make_pack(group)
+  pack = make_pack(group, table)
   while group and (until_step is None or group[0].global_step < until_step):
-    values, steps = pack.step([session.next_features() for session in group])
+    values, steps = pack.step(pack.next_features())
     survivors = []
     for session, session_values in zip(group, values):
       try:
@@ -262,7 +302,7 @@ def _train_level(group, until_step, failed):
         survivors.append(session)
     if len(survivors) != len(group):
       group = survivors
-      pack = make_pack(group) if group else None
+      pack = make_pack(group, table) if group else None
 
 
 class _Sequence:
@@ -270,6 +310,9 @@ class _Sequence:
 
   def __init__(self, sessions):
     self.sessions = sessions
+
+  def next_features(self):
+    return [session.next_features() for session in self.sessions]
 
   def step(self, features):
     """One iteration of every model: ([logged scalars per model], global steps it counts)."""
@@ -302,8 +345,8 @@ class _Pack:
   changes nothing), which lets `compiled` run it through torch.compile.
   """
 
-  def __init__(self, sessions, compiled=False):
-    self.sessions = sessions
+  def __init__(self, sessions, table=None, compiled=False):
+    self.sessions, self.table = sessions, table
     models = [s.model for s in sessions]
     first = sessions[0]
     self.device, self.precision = first.device, first.runtime.precision
@@ -386,11 +429,16 @@ class _Pack:
           gradients[name] = gradient
     return gradients, logged
 
+  def next_features(self):
+    """The models' next batches, stacked [K, B, ...] on the device."""
+    if self.table is not None:
+      return self.table.lookup(np.stack([session.next_factors() for session in self.sessions]))
+    return torch.stack([session.next_features() for session in self.sessions])
+
   def step(self, features):
     """One iteration of every model: ([logged scalars per model], global steps it counts)."""
     global_step = self.sessions[0].global_step
     step_input = torch.tensor(float(global_step), dtype=torch.float64, device=self.device)
-    features = torch.stack(features)
     with devices.autocast(self.device, self.precision):
       if self.noise_plan is None:
         self.noise_plan = []

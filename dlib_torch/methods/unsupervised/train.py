@@ -49,6 +49,11 @@ class Runtime:
   # (sequential shares of the pack in worker processes that share the CPU) or "auto" (see
   # packed_training.step_mode).
   pack_step: str = "auto"
+  # Where a batched pack's batches come from: "table" (every observation once on the
+  # device, looked up by the factors each model's stream draws: data/observation_table),
+  # "streams" (each model's stream renders and prefetches its batches) or "auto" (the
+  # table on a GPU where it fits in a quarter of its free memory, else the streams).
+  pack_inputs: str = "auto"
 
 
 class TrainingDiverged(errors.UserError):
@@ -193,14 +198,18 @@ class TrainingSession:
         "model": {k: v.clone() for k, v in self.model.state_dict().items()},
         "optimizers": {k: _own_copies(o.state_dict()) for k, (o, _) in self.optimizers.items()},
         "generator": self.generator.get_state(),
-        "stream": self._stream_state,
+        # Without prefetching, the stream has drawn exactly the batches trained on.
+        "stream": (self.inputs.stream.get_state() if self._prefetcher is None
+                   else self._stream_state),
         "elapsed_time": self._elapsed(),
     })
 
-  def open(self, label=""):
-    """Starts the data stream, the progress report and the summaries."""
+  def open(self, label="", prefetch=True):
+    """Starts the data stream (unless a pack draws its factors: next_factors), the progress
+    report and the summaries."""
     self.model.train()
-    self._prefetcher = training_stream.Prefetcher(self.inputs.stream, self.batch_size)
+    self._prefetcher = (training_stream.Prefetcher(self.inputs.stream, self.batch_size)
+                        if prefetch else None)
     # Off a terminal the scalars are logged every log_every_steps, not by the clock.
     self._progress = progress.Progress(self.training_steps, label or "training", "steps",
                                        self.global_step, log_every_s=0)
@@ -214,6 +223,11 @@ class TrainingSession:
     """The next training batch, on the device."""
     batch, self._stream_state = self._prefetcher.next()
     return _to_device(batch, self.device)
+
+  def next_factors(self):
+    """The factors of the next training batch, drawn now from the stream, for a session
+    opened without prefetching whose pack looks the observations up (observation_table)."""
+    return self.inputs.stream.next_factors(self.batch_size)
 
   def record(self, values, steps):
     """Books an iteration's scalars (tensors or floats): log, summaries, checkpoint, steps.
@@ -261,7 +275,8 @@ class TrainingSession:
     return {k: v for k, v in values.items() if logged is None or k in logged}
 
   def close(self):
-    self._prefetcher.close()
+    if self._prefetcher is not None:
+      self._prefetcher.close()
     self._progress.close()
     self.summary_log.close()
 
