@@ -9,8 +9,8 @@
 # gin-config==0.5.0`, `.whl/` in .git/info/exclude, and carry .whl), prints the device, then
 # the training throughput of packs of K models against K solo jobs
 # (benchmarks/study_throughput.py: the README's target is 44,000 model-steps/s on one
-# H100/H200), the bf16 and float32 step against the matmul rate (benchmarks/train_step.py),
-# and a two-model pack of the quickstart on the device through dreproduce, with the device its
+# H100/H200; then the largest K again in bf16), the bf16 and float32 step against the
+# matmul rate (benchmarks/train_step.py), and a two-model pack of the quickstart on the device through dreproduce, with the device its
 # stages record. Each part's output is kept in $OUT (else ./gpu_checks); a part that fails is
 # reported and the next one runs.
 set -uo pipefail
@@ -39,6 +39,9 @@ part device python3 -c "import torch; print(torch.__version__, torch.cuda.is_ava
   torch.cuda.get_device_name(), torch.get_num_threads(), 'CPU threads')"
 part study_throughput python3 benchmarks/study_throughput.py --device="$device" \
   --sizes="$sizes" --seconds="$seconds"
+# 44,000 model-steps/s of 5.3 GFLOP are 232 TFLOP/s: beyond float32 without tensor cores.
+part study_throughput_bf16 python3 benchmarks/study_throughput.py --device="$device" \
+  --sizes="${sizes##*,}" --seconds="$seconds" --precision=bf16
 part train_step python3 benchmarks/train_step.py --device="$device" --rounds=3 \
   --seconds="$seconds"
 rm -rf "$out/pack"

@@ -23,7 +23,7 @@ H100/H200-class GPU >= 44,000 model-steps/s (the 12,600-model study's
 training in 24 hours); on a CPU a pack of 4 at least as fast as 4 solo jobs.
 
   python benchmarks/study_throughput.py [--sizes 1,4,16,64] [--seconds 5] [--device auto]
-      [--jobs_per_device 4]
+      [--precision float32] [--jobs_per_device 4]
 """
 import argparse
 import json
@@ -63,7 +63,7 @@ def members(count, folder):
   return found
 
 
-def model_steps_per_second(pack_members, pack_step, seconds, device, ready=None):
+def model_steps_per_second(pack_members, pack_step, seconds, runtime, ready=None):
   """Trains the members as one pack for about `seconds`: (model-steps per second, the
   host's seconds to issue a step for a batched pack on CUDA, else None).
   `ready()`, if given, is called once warmed up, just before the timing starts."""
@@ -72,18 +72,18 @@ def model_steps_per_second(pack_members, pack_step, seconds, device, ready=None)
     # The workers time their shares over the same window, as jobs() time theirs.
     start_together = multiprocessing.get_context("spawn").Barrier(len(shares))
     return sum(rate for rate, _ in worker_processes.run(_time_share, [
-        (share, seconds, device, threads, cpus, start_together)
+        (share, seconds, runtime, threads, cpus, start_together)
         for share, threads, cpus in shares])), None
-  sessions = packed_training.prepare(pack_members, train.Runtime(device=device))
+  sessions = packed_training.prepare(pack_members, runtime)
   # The step reads gin (the reconstruction loss, ...), as in train_pack.
   return gin_registry.run_with_config("train", pack_members[0][1], pack_members[0][2],
                                       _time_pack, sessions, pack_step, seconds, ready)
 
 
-def _time_share(share, seconds, device, threads, cpus, start_together):
+def _time_share(share, seconds, runtime, threads, cpus, start_together):
   packed_training.use_share(threads, cpus)
   try:
-    return model_steps_per_second(share, "sequential", seconds, device,
+    return model_steps_per_second(share, "sequential", seconds, runtime,
                                   lambda: start_together.wait(_START_TIMEOUT_S))
   except BaseException:
     start_together.abort()  # The other workers stop waiting for this one.
@@ -127,7 +127,7 @@ def _host_seconds(sessions, pack, probes=5):
   return sorted(times)[probes // 2]
 
 
-def jobs(count, seconds, device, pack_size=1):
+def jobs(count, seconds, runtime, pack_size=1):
   """Model-steps per second of `count` jobs running at once (one process each), each
   training pack_size models: one solo model, or a pack with the device's auto step (what
   the local launcher's --jobs_per_device runs on one device).
@@ -138,7 +138,8 @@ def jobs(count, seconds, device, pack_size=1):
   threads = max(1, (os.cpu_count() or 1) // count)
   env = dict(os.environ, OMP_NUM_THREADS=str(threads))
   workers = [subprocess.Popen([sys.executable, __file__, "--worker", str(k), "--pack_size",
-                               str(pack_size), "--seconds", str(seconds), "--device", device],
+                               str(pack_size), "--seconds", str(seconds), "--device",
+                               runtime.device, "--precision", runtime.precision],
                               env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
              for k in range(count)]
   try:
@@ -158,7 +159,7 @@ def jobs(count, seconds, device, pack_size=1):
       w.wait()
 
 
-def worker(index, pack_size, seconds, device):
+def worker(index, pack_size, seconds, runtime):
   """Job `index` of jobs(): its pack_size models of members(), trained for `seconds` from
   when jobs() says go."""
   torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
@@ -170,7 +171,7 @@ def worker(index, pack_size, seconds, device):
   with tempfile.TemporaryDirectory() as folder:
     own = members((index + 1) * pack_size, folder)[index * pack_size:]
     print(json.dumps(model_steps_per_second(own, "sequential" if pack_size == 1 else "auto",
-                                            seconds, device, wait_for_go)))
+                                            seconds, runtime, wait_for_go)))
 
 
 def main():
@@ -179,6 +180,7 @@ def main():
                       help="pack sizes K (default: 1,4,16,64 on a GPU, 1,4 on a CPU)")
   parser.add_argument("--seconds", type=float, default=5.0, help="timed seconds per figure")
   parser.add_argument("--device", default="auto")
+  parser.add_argument("--precision", default="float32", choices=("float32", "bf16"))
   parser.add_argument("--jobs_per_device", default=None,
                       help="also time this many pack jobs of K models at once, for each K > 1 "
                       "(default: 4 on a GPU, none on a CPU)")
@@ -186,7 +188,8 @@ def main():
   parser.add_argument("--pack_size", type=int, default=1, help=argparse.SUPPRESS)
   args = parser.parse_args()
   if args.worker is not None:
-    worker(args.worker, args.pack_size, args.seconds, args.device)
+    worker(args.worker, args.pack_size, args.seconds,
+           train.Runtime(device=args.device, precision=args.precision))
     return
   device = devices.resolve_device(args.device)
   on_gpu = device.type == "cuda"
@@ -195,16 +198,17 @@ def main():
                      if n]
   # A GPU pack steps batched (sequential and parallel steps are for CPUs).
   pack_steps = ("batched", "compiled") if on_gpu else packed_training.STEP_MODES
-  print("device: {} ({} CPU threads), load average {:.2f}".format(
-      device, torch.get_num_threads(), os.getloadavg()[0]))
+  runtime = train.Runtime(device=str(device), precision=args.precision)
+  print("device: {} ({} CPU threads), {}, load average {:.2f}".format(
+      device, torch.get_num_threads(), args.precision, os.getloadavg()[0]))
   for count in (int(k) for k in sizes.split(",")):
-    reference = jobs(count, args.seconds, str(device))
+    reference = jobs(count, args.seconds, runtime)
     line = "K={:<3d} {} solo jobs {:9.1f} model-steps/s".format(count, count, reference)
     for pack_step in pack_steps:
       try:
         with tempfile.TemporaryDirectory() as folder:
           rate, host = model_steps_per_second(members(count, folder), pack_step,
-                                              args.seconds, str(device))
+                                              args.seconds, runtime)
         line += " | {} pack {:9.1f} ({:.2f}x)".format(pack_step, rate, rate / reference)
         if host is not None:
           line += " host share {:.2f}".format(host * rate / count)
@@ -216,7 +220,7 @@ def main():
     print(line, flush=True)
     for job_count in jobs_per_device if count > 1 else ():
       try:
-        rate = jobs(job_count, args.seconds, str(device), count)
+        rate = jobs(job_count, args.seconds, runtime, count)
         print("K={:<3d} {} jobs of a pack of {} at once {:9.1f} model-steps/s ({:.2f}x of {} "
               "solo jobs)".format(count, job_count, count, rate, rate / reference, count),
               flush=True)
