@@ -14,8 +14,8 @@ and each pack's rate as a ratio to the K solo jobs'; then, for K > 1, the rate
 of several such pack jobs at once (--jobs_per_device, by default 4 on a GPU:
 one process's data streams bound a pack, see README). On a GPU only the
 batched and compiled steps are timed, and they also print their host share:
-the time the host takes to issue one step (timed after the device has caught
-up) over the step's time in the run; near 1 the step is bound by Python and
+the time the host takes to get one step's batches and issue the step (timed
+after the device has caught up) over the step's time in the run; near 1 the step is bound by Python and
 kernel launches, not by the GPU (the case for CUDA graphs). The models are the
 study's conv beta-VAE on procedural dSprites at batch 64 (quickstart models
 0, 50, 100, ...: different seeds and betas). Targets (issue 12): on one
@@ -114,14 +114,15 @@ def _time_pack(sessions, pack_step, seconds, ready=None):
 
 
 def _host_seconds(sessions, pack, probes=5):
-  """The median time the host takes to issue a pack step that the device has caught up
-  with (a step's kernels fit in CUDA's launch queue, so the host does not wait for them)."""
+  """The median time the host takes to get a pack step's batches (from the streams'
+  prefetch queues, or drawing the factors for the observation table) and issue the step,
+  once the device has caught up (a step's kernels fit in CUDA's launch queue, so the host
+  does not wait for them)."""
   times = []
   for _ in range(probes):
-    features = pack.next_features()
     train_step.synchronize(sessions[0].device)
     start = time.perf_counter()
-    pack.step(features)
+    pack.step(pack.next_features())
     times.append(time.perf_counter() - start)
   train_step.synchronize(sessions[0].device)
   return sorted(times)[probes // 2]
