@@ -12,13 +12,14 @@ For each K, prints the model-steps per second of
     shares of the pack in worker processes that share the job's cores);
 and each pack's rate as a ratio to the K solo jobs'; then, for K > 1, the rate
 of several such pack jobs at once (--jobs_per_device, by default 4 on a GPU:
-one process's data streams bound a pack, see README). On a GPU only the
+one process's host work bounds a pack, see README). On a GPU only the
 batched and compiled steps are timed, and they also print their host share:
 the time the host takes to get one step's batches and issue the step (timed
-after the device has caught up) over the step's time in the run; near 1 the step is bound by Python and
-kernel launches, not by the GPU (the case for CUDA graphs). The models are the
-study's conv beta-VAE on procedural dSprites at batch 64 (quickstart models
-0, 50, 100, ...: different seeds and betas). Targets (issue 12): on one
+after the device has caught up) over the step's time in the run (near 1 the
+host bounds the step, not the GPU), and how often a step makes the host wait
+for the GPU (CUDA's sync debug mode; 0 lets the host run ahead). The models
+are the study's conv beta-VAE on procedural dSprites at batch 64 (quickstart
+models 0, 50, 100, ...: different seeds and betas). Targets (issue 12): on one
 H100/H200-class GPU >= 44,000 model-steps/s (the 12,600-model study's
 training in 24 hours); on a CPU a pack of 4 at least as fast as 4 solo jobs.
 
@@ -33,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 import torch
 
@@ -64,8 +66,9 @@ def members(count, folder):
 
 
 def model_steps_per_second(pack_members, pack_step, seconds, runtime, ready=None):
-  """Trains the members as one pack for about `seconds`: (model-steps per second, the
-  host's seconds to issue a step for a batched pack on CUDA, else None).
+  """Trains the members as one pack for about `seconds`: (model-steps per second, and for
+  a batched or compiled pack on CUDA (the host's seconds to get a step's batches and issue
+  it, the host's waits for the GPU per step), else None).
   `ready()`, if given, is called once warmed up, just before the timing starts."""
   if pack_step == "parallel":
     shares = packed_training.worker_shares(pack_members)
@@ -107,7 +110,7 @@ def _time_pack(sessions, pack_step, seconds, ready=None):
     train_step.synchronize(sessions[0].device)
     rate = len(sessions) * (iterations - _WARMUP_STEPS) / (time.perf_counter() - start)
     probe = pack_step in ("batched", "compiled") and sessions[0].device.type == "cuda"
-    return rate, _host_seconds(sessions, pack) if probe else None
+    return rate, (_host_seconds(sessions, pack), _synchronisations(pack)) if probe else None
   finally:
     for session in sessions:
       session.close()
@@ -126,6 +129,19 @@ def _host_seconds(sessions, pack, probes=5):
     times.append(time.perf_counter() - start)
   train_step.synchronize(sessions[0].device)
   return sorted(times)[probes // 2]
+
+
+def _synchronisations(pack, steps=3):
+  """The host's waits for the GPU per pack step (CUDA's sync debug mode warns at each)."""
+  with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+      for _ in range(steps):
+        pack.step(pack.next_features())
+    finally:
+      torch.cuda.set_sync_debug_mode("default")
+  return len(caught) / steps
 
 
 def jobs(count, seconds, runtime, pack_size=1):
@@ -212,7 +228,9 @@ def main():
                                               args.seconds, runtime)
         line += " | {} pack {:9.1f} ({:.2f}x)".format(pack_step, rate, rate / reference)
         if host is not None:
-          line += " host share {:.2f}".format(host * rate / count)
+          host_seconds, synchronisations = host
+          line += " host share {:.2f}, {:.1f} host syncs/step".format(
+              host_seconds * rate / count, synchronisations)
       except torch.cuda.OutOfMemoryError:
         line += " | {} pack: out of memory".format(pack_step)
       except Exception as e:  # pylint: disable=broad-except

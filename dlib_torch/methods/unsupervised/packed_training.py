@@ -379,6 +379,7 @@ class _Pack:
         for optimizer_name, (_, spec) in first.optimizers.items()}
     self.generators = [s.generator for s in sessions]
     self.model_index = torch.arange(len(sessions), device=self.device)
+    self.step_input = torch.zeros((), dtype=torch.float64, device=self.device)
     # The first step draws its noise inside (PackedNoise) and records what it draws; later
     # steps draw the same numbers before the step (noise.draw_plan) and take them as input.
     self.noise_plan = None
@@ -438,7 +439,9 @@ class _Pack:
   def step(self, features):
     """One iteration of every model: ([logged scalars per model], global steps it counts)."""
     global_step = self.sessions[0].global_step
-    step_input = torch.tensor(float(global_step), dtype=torch.float64, device=self.device)
+    # Filled in place: a tensor made from a number on a GPU would wait for the GPU to finish
+    # the steps queued so far (PyTorch synchronises after a copy from pageable memory).
+    step_input = self.step_input.fill_(float(global_step))
     with devices.autocast(self.device, self.precision):
       if self.noise_plan is None:
         self.noise_plan = []
