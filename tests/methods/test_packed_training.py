@@ -11,6 +11,7 @@ from torch._dynamo.utils import counters
 
 from dlib_torch.config import reproduce as studies
 from dlib_torch.methods.shared import optimizers
+from dlib_torch.methods.unsupervised import batched_pack
 from dlib_torch.methods.unsupervised import packed_training
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.pipeline import stages
@@ -228,7 +229,7 @@ def test_a_packs_optimizer_steps_each_model_as_its_own_optimizer_would(spec):
       optimizer.step()
 
   for global_step in range(3):  # A fresh pack, then one that takes over the members' state.
-    step(packed_training._StackedOptimizer(members, spec, names_by_id, stacked), global_step)
+    step(batched_pack.StackedOptimizer(members, spec, names_by_id, stacked), global_step)
   # Up to float rounding: the kernels' vector and scalar paths split a row and the stack
   # of rows differently.
   for model, own, member, optimizer in zip(weights, alone, members, alone_optimizers):

@@ -2,7 +2,7 @@
 
 Models draw their noise (the reparameterisation's eps, FactorVAE's shuffles)
 through these functions. A solo run passes its torch.Generator; a packed run
-(methods.unsupervised.packed_training), which computes K models in one
+(methods.unsupervised.batched_pack), which computes K models in one
 vmapped step, passes PackedNoise or Predrawn, so that every model still draws
 from its own generator the same numbers, in the same order, as its solo run
 would.
