@@ -1,5 +1,6 @@
 """A GPU pack's input: every observation on the device, looked up by the drawn factors."""
 import json
+import logging
 import os
 
 import numpy as np
@@ -110,8 +111,10 @@ def _results(model_dir):
 
 
 def test_a_pack_looking_up_its_batches_trains_and_resumes_as_with_streams(tmp_path,
-                                                                          squares_data):
+                                                                          squares_data,
+                                                                          caplog):
   del squares_data
+  caplog.set_level(logging.INFO)
   runs = {}
   for inputs in ("table", "streams"):
     members = runs[inputs] = _members(tmp_path, inputs)
@@ -126,6 +129,8 @@ def test_a_pack_looking_up_its_batches_trains_and_resumes_as_with_streams(tmp_pa
       packed_training.train_pack(members, train.Runtime(
           pack_step="batched", pack_inputs=inputs, checkpoint_every_steps=2,
           after_step=kill_in_step_4))
+  assert ("The pack's batches come from a table of every observation on cpu: 60 images, "
+          "uint8, 0.00 GB.") in caplog.text
   # A table pack's checkpoint holds its stream after the batches trained on, as a
   # prefetching stream's does.
   for table_member, streams_member in zip(runs["table"], runs["streams"]):
