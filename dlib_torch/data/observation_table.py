@@ -35,6 +35,9 @@ def for_device(data, device, budget_bytes):
     return ObservationTable(data, device, budget_bytes)
   except TooLarge:
     return None
+  except torch.cuda.OutOfMemoryError:  # Other jobs on the GPU took the memory meanwhile.
+    torch.cuda.empty_cache()
+    return None
 
 
 def device_budget(device):

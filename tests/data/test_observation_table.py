@@ -86,6 +86,15 @@ def test_a_table_only_where_observations_follow_from_factors_and_fit_the_budget(
   assert observation_table.for_device(dummy_data.DummyData(), cpu, 10**12) is None
 
 
+def test_a_device_out_of_memory_leaves_the_streams(monkeypatch):
+  def out_of_memory(*args, **kwargs):
+    raise torch.cuda.OutOfMemoryError("CUDA out of memory.")
+
+  monkeypatch.setattr(torch, "empty", out_of_memory)
+  monkeypatch.setattr(torch.cuda, "empty_cache", lambda: None)
+  assert observation_table.for_device(SquaresData(), torch.device("cpu"), 10**9) is None
+
+
 def test_factors_outside_the_data_sets_values_are_refused():
   table = observation_table.ObservationTable(SquaresData(), torch.device("cpu"))
   with pytest.raises(ValueError, match=r"outside the data set's factors_num_values \[3, 4, 5\]"):
