@@ -1,8 +1,10 @@
 """Data speed: observations per second at batch 64, against the training step rate.
 
 Measures, in one run: sample_observations_from_factors at batch 64 (and the
-training stream's next_batch(64), and its factor draws in one call against
-the one-sample loop) on procedural_dsprites and on dsprites_full
+training stream's next_batch(64), its factor draws in one call against the
+one-sample loop, and next_factors(64) alone: the host's work per batch for a
+GPU pack that looks its observations up in a table on the device) on
+procedural_dsprites and on dsprites_full
 read from a temporary npz in the real format, the process's peak memory, and
 the conv beta-VAE training step rate (benchmarks/train_step.py). Prints the
 ratio of data rate to training rate in images per second; target >= 20x.
@@ -52,9 +54,13 @@ def measure(name, seconds):
   batches = factor_batches.FactorBatches(data)
   one_call = rate(lambda: batches.draw(64, rs), seconds)
   loop = rate(lambda: np.concatenate([data.sample_factors(1, rs) for _ in range(64)]), seconds)
+  # A GPU pack looking its batches up in the observation table: the host only draws factors.
+  drawn = rate(lambda: stream.next_factors(64), seconds)
   print("{:22s} render {:9.0f} obs/s   training stream {:9.0f} obs/s   peak memory {:6.0f} MB"
-        "   factors drawn in one call {:.1f}x the loop's rate"
-        .format(name, render, streamed, peak_memory_mb(), one_call / loop))
+        "   factors drawn in one call {:.1f}x the loop's rate   a table pack's host work {:.0f} "
+        "us per batch, {:.1f}x the stream's rate"
+        .format(name, render, streamed, peak_memory_mb(), one_call / loop, 64e6 / drawn,
+                drawn / streamed))
   return min(render, streamed)
 
 
