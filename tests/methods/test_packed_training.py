@@ -173,7 +173,7 @@ def test_a_compiled_factor_vae_pack_steps_as_the_batched_pack(tmp_path):
     _assert_close(_results(compiled_dir), _results(batched_dir), rel=1e-3)
 
 
-@pytest.mark.parametrize("pack_step", ["sequential", "batched"])
+@pytest.mark.parametrize("pack_step", ["sequential", "batched", "compiled"])
 def test_a_killed_pack_resumes_to_the_uninterrupted_packs_results(tmp_path, pack_step):
   whole = [_member(tmp_path, "whole", n) for n in (0, 50)]
   packed_training.train_pack(whole, train.Runtime(pack_step=pack_step))
