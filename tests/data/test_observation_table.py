@@ -1,13 +1,10 @@
 """A GPU pack's input: every observation on the device, looked up by the drawn factors."""
-import json
 import logging
-import os
 
 import numpy as np
 import pytest
 import torch
 
-from dlib_torch.config import reproduce as studies
 from dlib_torch.data import observation_table
 from dlib_torch.data import training_stream
 from dlib_torch.data.ground_truth import dummy_data
@@ -16,7 +13,7 @@ from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.shared import checkpoint
 from dlib_torch.methods.unsupervised import packed_training
 from dlib_torch.methods.unsupervised import train
-from dlib_torch.pipeline import stages
+from dlib_torch.tests.methods import helpers
 from dlib_torch.utils import errors
 
 
@@ -105,18 +102,8 @@ def test_factors_outside_the_data_sets_values_are_refused():
 
 def _members(tmp_path, kind):
   """Quickstart beta-VAEs 0 and 51 (two seeds, two betas) on the squares, short."""
-  members = []
-  for model_num in (0, 51):
-    bindings, config_file = studies.get_study("quickstart").get_model_config(model_num)
-    bindings = stages.training_bindings(config_file, bindings + [
-        "dataset.name = 'squares'", "model.training_steps = 6", "model.eval_steps = 2"])
-    members.append((str(tmp_path / kind / str(model_num) / "model"), [config_file], bindings))
-  return members
-
-
-def _results(model_dir):
-  with open(os.path.join(model_dir, "results", "json", "train_results.json")) as f:
-    return {k: v for k, v in json.load(f).items() if k not in ("elapsed_time", "uuid")}
+  return [helpers.quickstart_member(tmp_path, kind, model_num, ["dataset.name = 'squares'"])
+          for model_num in (0, 51)]
 
 
 def test_a_pack_looking_up_its_batches_trains_and_resumes_as_with_streams(tmp_path,
@@ -152,7 +139,7 @@ def test_a_pack_looking_up_its_batches_trains_and_resumes_as_with_streams(tmp_pa
     assert packed_training.train_pack(members, train.Runtime(
         pack_step="batched", pack_inputs=inputs)) == {}
   for table_member, streams_member in zip(runs["table"], runs["streams"]):
-    assert _results(table_member[0]) == _results(streams_member[0])
+    assert helpers.train_results(table_member[0]) == helpers.train_results(streams_member[0])
 
 
 def test_unknown_pack_inputs_are_refused(tmp_path, squares_data):

@@ -1,4 +1,5 @@
 """Shared set-up of the method tests: tiny models, fitting loops and gin runs."""
+import json
 import os
 
 import gin
@@ -6,9 +7,11 @@ import numpy as np
 import torch
 
 from dlib_torch import gin_registry
+from dlib_torch.config import reproduce as studies
 from dlib_torch.config import resources
 from dlib_torch.data.ground_truth import ground_truth_data
 from dlib_torch.methods.unsupervised import train
+from dlib_torch.pipeline import stages
 
 class Squares(ground_truth_data.GroundTruthData):
   """A 4x4 white square on a black 16x16 image; factors: its row and column (7 each).
@@ -95,3 +98,19 @@ def train_from_gin(model_dir, config, bindings=(), runtime=None):
   train.train_with_gin(str(model_dir), False, [resources.config_path(config)],
                        list(bindings), runtime=runtime)
   return os.path.join(str(model_dir))
+
+
+def quickstart_member(tmp_path, kind, model_num, extra=()):
+  """(model_dir, config files, bindings) of quickstart model `model_num`, trained for 6 steps
+  with 2 evaluation batches (a pack's member, or its solo run), in tmp_path/kind."""
+  bindings, config_file = studies.get_study("quickstart").get_model_config(model_num)
+  bindings = stages.training_bindings(config_file, bindings + [
+      "model.training_steps = 6", "model.eval_steps = 2"] + list(extra))
+  return str(tmp_path / kind / str(model_num) / "model"), [config_file], bindings
+
+
+def train_results(model_dir):
+  """A trained model's train_results.json without its timing and uuid."""
+  with open(os.path.join(model_dir, "results", "json", "train_results.json")) as f:
+    results = json.load(f)
+  return {k: v for k, v in results.items() if k not in ("elapsed_time", "uuid")}

@@ -1,5 +1,4 @@
 """Packed training: a pack's models end as their solo runs end, survive kills and divergence."""
-import json
 import os
 import subprocess
 import sys
@@ -14,28 +13,13 @@ from dlib_torch.methods.shared import optimizers
 from dlib_torch.methods.unsupervised import batched_pack
 from dlib_torch.methods.unsupervised import packed_training
 from dlib_torch.methods.unsupervised import train
-from dlib_torch.pipeline import stages
+from dlib_torch.tests.methods import helpers
 from dlib_torch.utils import cpu_shares
 from dlib_torch.utils import errors
-
-_SHORT = ["model.training_steps = 6", "model.eval_steps = 2"]
-
-
-def _member(tmp_path, kind, model_num, extra=()):
-  """(model_dir, config files, bindings) of quickstart model `model_num`, short."""
-  bindings, config_file = studies.get_study("quickstart").get_model_config(model_num)
-  bindings = stages.training_bindings(config_file, bindings + _SHORT + list(extra))
-  return str(tmp_path / kind / str(model_num) / "model"), [config_file], bindings
 
 
 def _train_solo(member, runtime=None):
   train.train_with_gin(member[0], False, member[1], member[2], runtime=runtime)
-
-
-def _results(model_dir):
-  with open(os.path.join(model_dir, "results", "json", "train_results.json")) as f:
-    results = json.load(f)
-  return {k: v for k, v in results.items() if k not in ("elapsed_time", "uuid")}
 
 
 def _assert_close(found, expected, rel):
@@ -53,10 +37,10 @@ def _gin(model_dir):
 
 def _solo_and_packed(tmp_path, model_nums, pack_step, extra=()):
   """[(solo model_dir, packed model_dir)] of the models, trained solo and as one pack."""
-  solo = [_member(tmp_path, "solo", n, extra) for n in model_nums]
+  solo = [helpers.quickstart_member(tmp_path, "solo", n, extra) for n in model_nums]
   for member in solo:
     _train_solo(member)
-  packed = [_member(tmp_path, "pack", n, extra) for n in model_nums]
+  packed = [helpers.quickstart_member(tmp_path, "pack", n, extra) for n in model_nums]
   assert packed_training.train_pack(packed, train.Runtime(pack_step=pack_step)) == {}
   return [(s[0], p[0]) for s, p in zip(solo, packed)]
 
@@ -68,7 +52,7 @@ def _solo_and_packed(tmp_path, model_nums, pack_step, extra=()):
 def test_a_sequential_pack_writes_its_models_solo_folders(tmp_path, model_nums):
   # On a CPU a pack steps its models by their solo step: the same numbers to the bit.
   for solo_dir, pack_dir in _solo_and_packed(tmp_path, model_nums, "sequential"):
-    assert _results(pack_dir) == _results(solo_dir)
+    assert helpers.train_results(pack_dir) == helpers.train_results(solo_dir)
     assert _gin(pack_dir) == _gin(solo_dir)
     assert sorted(os.listdir(os.path.join(pack_dir, "torchscript"))) == sorted(
         os.listdir(os.path.join(solo_dir, "torchscript")))
@@ -87,16 +71,16 @@ def two_threads():
 def test_a_cpu_pack_runs_its_models_in_worker_processes_with_the_solo_numbers(
     tmp_path, two_threads):
   # Four models on two threads: two workers of one thread each, two models each.
-  packed = [_member(tmp_path, "pack", n) for n in (0, 1, 50, 51)]
+  packed = [helpers.quickstart_member(tmp_path, "pack", n) for n in (0, 1, 50, 51)]
   assert [(share, threads) for share, threads, _ in packed_training.worker_shares(packed)] == [
       (packed[0::2], 1), (packed[1::2], 1)]
   assert packed_training.train_pack(packed, train.Runtime(pack_step="auto")) == {}
   torch.set_num_threads(1)  # The thread count each model had in its worker.
   for n, (pack_dir, _, _) in zip((0, 1, 50, 51), packed):
-    solo = _member(tmp_path, "solo", n)
+    solo = helpers.quickstart_member(tmp_path, "solo", n)
     _train_solo(solo)
-    assert _results(pack_dir) == _results(solo[0])
-    assert _results(pack_dir)["num_threads"] == 1
+    assert helpers.train_results(pack_dir) == helpers.train_results(solo[0])
+    assert helpers.train_results(pack_dir)["num_threads"] == 1
     assert _gin(pack_dir) == _gin(solo[0])
 
 
@@ -136,7 +120,7 @@ def test_a_batched_pack_equals_the_solo_runs_within_float_rounding(tmp_path, mod
                                                                     extra):
   # One vmapped step for all models: other kernels, the same sums in another order.
   for solo_dir, pack_dir in _solo_and_packed(tmp_path, model_nums, "batched", extra):
-    _assert_close(_results(pack_dir), _results(solo_dir), rel=1e-3)
+    _assert_close(helpers.train_results(pack_dir), helpers.train_results(solo_dir), rel=1e-3)
     assert _gin(pack_dir) == _gin(solo_dir)
 
 
@@ -149,7 +133,7 @@ def test_a_batched_pack_equals_the_solo_runs_within_float_rounding(tmp_path, mod
 def test_every_unsupervised_method_packs(tmp_path, model_nums):
   for solo_dir, pack_dir in _solo_and_packed(tmp_path, model_nums, "batched",
                                              ["model.training_steps = 2"]):
-    _assert_close(_results(pack_dir), _results(solo_dir), rel=1e-4)
+    _assert_close(helpers.train_results(pack_dir), helpers.train_results(solo_dir), rel=1e-4)
 
 
 def test_a_compiled_pack_equals_the_solo_runs_and_compiles_its_step_once(tmp_path):
@@ -157,7 +141,7 @@ def test_a_compiled_pack_equals_the_solo_runs_and_compiles_its_step_once(tmp_pat
   # torch.compile trace the step again at every step.
   counters.clear()
   for solo_dir, pack_dir in _solo_and_packed(tmp_path, [1500, 1551], "compiled"):
-    _assert_close(_results(pack_dir), _results(solo_dir), rel=1e-3)
+    _assert_close(helpers.train_results(pack_dir), helpers.train_results(solo_dir), rel=1e-3)
     assert _gin(pack_dir) == _gin(solo_dir)
   assert counters["stats"]["unique_graphs"] == 1
 
@@ -165,19 +149,19 @@ def test_a_compiled_pack_equals_the_solo_runs_and_compiles_its_step_once(tmp_pat
 def test_a_compiled_factor_vae_pack_steps_as_the_batched_pack(tmp_path):
   # Two iterations: the first draws its noise inside the step, the second (compiled) before.
   extra = ["model.training_steps = 4"]
-  batched = [_member(tmp_path, "batched", n, extra) for n in (300, 351)]
-  compiled = [_member(tmp_path, "compiled", n, extra) for n in (300, 351)]
+  batched = [helpers.quickstart_member(tmp_path, "batched", n, extra) for n in (300, 351)]
+  compiled = [helpers.quickstart_member(tmp_path, "compiled", n, extra) for n in (300, 351)]
   assert packed_training.train_pack(batched, train.Runtime(pack_step="batched")) == {}
   assert packed_training.train_pack(compiled, train.Runtime(pack_step="compiled")) == {}
   for (batched_dir, _, _), (compiled_dir, _, _) in zip(batched, compiled):
-    _assert_close(_results(compiled_dir), _results(batched_dir), rel=1e-3)
+    _assert_close(helpers.train_results(compiled_dir), helpers.train_results(batched_dir), rel=1e-3)
 
 
 @pytest.mark.parametrize("pack_step", ["sequential", "batched", "compiled"])
 def test_a_killed_pack_resumes_to_the_uninterrupted_packs_results(tmp_path, pack_step):
-  whole = [_member(tmp_path, "whole", n) for n in (0, 50)]
+  whole = [helpers.quickstart_member(tmp_path, "whole", n) for n in (0, 50)]
   packed_training.train_pack(whole, train.Runtime(pack_step=pack_step))
-  killed = [_member(tmp_path, "killed", n) for n in (0, 50)]
+  killed = [helpers.quickstart_member(tmp_path, "killed", n) for n in (0, 50)]
   recorded = []
 
   def kill_in_the_middle_of_step_4(step):
@@ -192,9 +176,9 @@ def test_a_killed_pack_resumes_to_the_uninterrupted_packs_results(tmp_path, pack
   packed_training.train_pack(killed, train.Runtime(pack_step=pack_step))
   for (whole_dir, _, _), (killed_dir, _, _) in zip(whole, killed):
     if pack_step == "sequential":
-      assert _results(killed_dir) == _results(whole_dir)
+      assert helpers.train_results(killed_dir) == helpers.train_results(whole_dir)
     else:  # The model behind trained alone for a step: other kernels, float rounding.
-      _assert_close(_results(killed_dir), _results(whole_dir), rel=1e-3)
+      _assert_close(helpers.train_results(killed_dir), helpers.train_results(whole_dir), rel=1e-3)
 
 
 @pytest.mark.parametrize("spec", [
@@ -245,7 +229,7 @@ def test_a_packs_optimizer_steps_each_model_as_its_own_optimizer_would(spec):
 
 
 def test_a_batched_packs_checkpoints_hold_each_models_own_optimizer_state(tmp_path):
-  members = [_member(tmp_path, "pack", n) for n in (0, 50)]
+  members = [helpers.quickstart_member(tmp_path, "pack", n) for n in (0, 50)]
   packed_training.train_pack(members, train.Runtime(pack_step="batched"))
   for model_dir, _, _ in members:
     state = torch.load(os.path.join(model_dir, "checkpoint", "checkpoint.pt"),
@@ -295,9 +279,9 @@ def _alive(pid):
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads processes from /proc (Linux)")
 def test_a_killed_parallel_pack_takes_its_workers_with_it_and_resumes(tmp_path, two_threads):
   extra = ["model.training_steps = 16"]
-  whole = [_member(tmp_path, "whole", n, extra) for n in (0, 50)]
+  whole = [helpers.quickstart_member(tmp_path, "whole", n, extra) for n in (0, 50)]
   packed_training.train_pack(whole, train.Runtime(pack_step="parallel"))
-  killed = [_member(tmp_path, "killed", n, extra) for n in (0, 50)]
+  killed = [helpers.quickstart_member(tmp_path, "killed", n, extra) for n in (0, 50)]
   job = subprocess.Popen([sys.executable, "-c", _KILLABLE_PACK.format(members=killed)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   checkpoint = os.path.join(killed[0][0], "checkpoint", "checkpoint.pt")
@@ -316,13 +300,13 @@ def test_a_killed_parallel_pack_takes_its_workers_with_it_and_resumes(tmp_path, 
   assert not os.path.exists(os.path.join(killed[0][0], "results"))
   packed_training.train_pack(killed, train.Runtime(pack_step="parallel"))
   for (whole_dir, _, _), (killed_dir, _, _) in zip(whole, killed):
-    assert _results(killed_dir) == _results(whole_dir)
+    assert helpers.train_results(killed_dir) == helpers.train_results(whole_dir)
 
 
 @pytest.mark.parametrize("pack_step", ["batched", "parallel"])
 def test_a_diverging_model_stops_alone(tmp_path, two_threads, pack_step):
-  healthy = _member(tmp_path, "pack", 0)
-  diverging = _member(tmp_path, "pack", 50, ["vae.beta = 1e400"])  # An infinite beta.
+  healthy = helpers.quickstart_member(tmp_path, "pack", 0)
+  diverging = helpers.quickstart_member(tmp_path, "pack", 50, ["vae.beta = 1e400"])  # An infinite beta.
   failed = packed_training.train_pack([healthy, diverging],
                                       train.Runtime(pack_step=pack_step))
   assert list(failed) == [diverging[0]]
@@ -330,17 +314,17 @@ def test_a_diverging_model_stops_alone(tmp_path, two_threads, pack_step):
   assert not os.path.exists(os.path.join(diverging[0], "results"))
   if pack_step == "parallel":
     torch.set_num_threads(1)  # The healthy model's worker's threads.
-  solo = _member(tmp_path, "solo", 0)
+  solo = helpers.quickstart_member(tmp_path, "solo", 0)
   _train_solo(solo)
-  _assert_close(_results(healthy[0]), _results(solo[0]), rel=1e-3)
+  _assert_close(helpers.train_results(healthy[0]), helpers.train_results(solo[0]), rel=1e-3)
 
 
 def test_models_that_differ_in_more_than_seed_and_hyperparameters_do_not_pack(tmp_path):
   with pytest.raises(errors.UserError, match="cannot be packed"):
-    packed_training.train_pack([_member(tmp_path, "a", 0),
-                                _member(tmp_path, "a", 1, ["model.batch_size = 32"])])
+    packed_training.train_pack([helpers.quickstart_member(tmp_path, "a", 0),
+                                helpers.quickstart_member(tmp_path, "a", 1, ["model.batch_size = 32"])])
   with pytest.raises(errors.UserError, match="one method"):
-    packed_training.train_pack([_member(tmp_path, "b", 0), _member(tmp_path, "b", 300)])
+    packed_training.train_pack([helpers.quickstart_member(tmp_path, "b", 0), helpers.quickstart_member(tmp_path, "b", 300)])
 
 
 def test_pack_groups_follow_the_method_and_its_shared_configuration():
