@@ -59,16 +59,19 @@ class ObservationTable:
     self.device = device
     count = int(np.prod(self.sizes))
     rendering = np.random.RandomState(0)  # Unread: the data set draws nothing to render.
-    table = None
+    table = torch.empty((count,) + self.shape, dtype=torch.uint8, device=device)
     for start in range(0, count, _CHUNK):
       factors = np.stack(np.unravel_index(np.arange(start, min(count, start + _CHUNK)),
                                           self.sizes), axis=1)
       chunk = np.asarray(data.sample_observations_from_factors(factors, rendering),
                          dtype=np.float32)
-      if table is None:
-        table = torch.empty((count,) + self.shape, dtype=torch.uint8, device=device)
       table = self._fill(table, start, chunk, budget_bytes)
     self.table = table
+
+  def __str__(self):
+    return "{} images, {}, {:.2f} GB".format(
+        len(self.table), str(self.table.dtype).replace("torch.", ""),
+        self.table.element_size() * self.table.numel() / 1e9)
 
   @staticmethod
   def _fill(table, start, chunk, budget_bytes):

@@ -191,10 +191,8 @@ def open_sessions(sessions):
   batches up in (Runtime.pack_inputs), or None where each session's stream prefetches them."""
   table = _observation_table(sessions)
   if table is not None:
-    logging.info("The pack's batches come from a table of every observation on %s: %d "
-                 "images, %s, %.2f GB.", table.device, len(table.table),
-                 str(table.table.dtype).replace("torch.", ""),
-                 table.table.element_size() * table.table.numel() / 1e9)
+    logging.info("The pack's batches come from a table of every observation on %s: %s.",
+                 table.device, table)
   for session in sessions:
     session.open(label=os.path.basename(os.path.dirname(session.model_dir.rstrip(os.sep))) or
                  session.model_dir, prefetch=table is None)
