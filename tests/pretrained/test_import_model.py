@@ -3,7 +3,6 @@ make_fixtures.py there): conversions equal TensorFlow's outputs, bad inputs are 
 import glob
 import json
 import os
-import shutil
 import zipfile
 
 import numpy as np

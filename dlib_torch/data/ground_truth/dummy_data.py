@@ -1,5 +1,4 @@
 """Data sets for tests: pure noise with random factors, and factors as observations."""
-import numpy as np
 
 from dlib_torch.data.ground_truth import ground_truth_data
 from dlib_torch.data.ground_truth import named_data

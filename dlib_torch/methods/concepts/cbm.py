@@ -14,7 +14,6 @@ from torch import nn
 import torch.nn.functional as F
 
 from dlib_torch.methods.concepts import concept_model
-from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
 
 DETERMINISTIC_LOGVAR = -30.
