@@ -66,7 +66,14 @@ flags.DEFINE_integer("slurm_cpus_per_job", 4, "SLURM launcher: CPU cores of each
 common.define_runtime_flags()
 
 
+# Flags that only a run of several models (--model_nums) reads.
+_MODEL_NUMS_FLAGS = ("pack", "only_report", "launcher", "jobs_per_device", "log_directory",
+                     "slurm_partition", "slurm_timeout_min", "slurm_array_parallelism",
+                     "slurm_gpus_per_job", "slurm_cpus_per_job")
+
+
 def main(unused_argv):
+  _check_flag_combination()
   study = studies.get_study(FLAGS.study)
   if FLAGS.model_nums is not None:
     launch_models(study)
@@ -101,6 +108,20 @@ def main(unused_argv):
   print("\n".join(study_model.summary_lines(output_directory, card)))
 
 
+def _check_flag_combination():
+  """A UserError for flags that the run they are given to would ignore."""
+  if FLAGS.model_nums is not None:
+    if FLAGS["model_num"].present or FLAGS.packed_models is not None:
+      raise errors.UserError("Give either --model_num or --model_nums, not both.")
+    return
+  ignored = [name for name in _MODEL_NUMS_FLAGS if FLAGS[name].present]
+  if FLAGS.pack_step != "auto" and FLAGS.packed_models is None:
+    ignored.append("pack_step")
+  if ignored:
+    raise errors.UserError("--{} only applies to several models (--model_nums).".format(
+        ignored[0]))
+
+
 def launch_models(study):
   """--model_nums: runs the unfinished models of the list through --launcher."""
   if FLAGS.model_dir is not None:
@@ -117,6 +138,8 @@ def launch_models(study):
   outputs = {n: pattern.format(model_num=n, study=FLAGS.study) for n in model_nums}
   todo = [n for n in model_nums
           if FLAGS.overwrite or study_model.incomplete_stages(study, outputs[n], FLAGS.metrics)]
+  if FLAGS.launcher == "local" and not FLAGS.only_report:
+    devices = launch.local_devices(FLAGS.device)  # A UserError if it is not on this machine.
   print("{} of {} models finished; not finished: {}".format(
       len(model_nums) - len(todo), len(model_nums), _ranges(todo) or "none"))
   if FLAGS.only_report:
@@ -152,8 +175,7 @@ def launch_models(study):
           "--output_path={} && dreport --input={} --output={}".format(
               _evaluations(pattern), aggregate, aggregate, report))
     return
-  launch.run_local(commands, launch.local_devices(FLAGS.device), FLAGS.jobs_per_device,
-                   log_directory)
+  launch.run_local(commands, devices, FLAGS.jobs_per_device, log_directory)
   failed = [n for n in todo if study_model.incomplete_stages(study, outputs[n], FLAGS.metrics)]
   print()
   print("{} of {} models finished; did not finish: {}".format(

@@ -19,6 +19,7 @@ from absl import logging
 import torch
 
 from dlib_torch.utils import cpu_shares
+from dlib_torch.utils import devices as device_utils
 from dlib_torch.utils import errors
 
 
@@ -52,7 +53,11 @@ def pack_job_command(model_nums, output_pattern, flags):
 
 
 def local_devices(device):
-  """The devices the local launcher fills: every visible GPU for auto or cuda, else `device`."""
+  """The devices the local launcher fills: every visible GPU for auto or cuda, else `device`.
+
+  A UserError if `device` is not on this machine.
+  """
+  device_utils.resolve_device(device)
   if device in ("auto", "cuda") and torch.cuda.is_available():
     return ["cuda:{}".format(i) for i in range(torch.cuda.device_count())]
   return ["cpu" if device == "auto" else device]

@@ -16,14 +16,28 @@ CPU_BF16_ENVIRONMENT_VARIABLE = "DLIB_TORCH_CPU_BF16"
 _NATIVE_BF16_FLAGS = frozenset(["avx512_bf16", "amx_bf16", "bf16"])
 
 
+def check_device_name(name):
+  """A UserError unless `name` is auto, cpu, cuda or cuda:N; whether it is present is not checked.
+
+  Commands check the name when their flags are parsed: a job submitted to a
+  cluster from a machine without a GPU may still ask for one.
+  """
+  if name in (None, "", "auto"):
+    return
+  try:
+    device_type = torch.device(name).type
+  except RuntimeError:
+    device_type = None
+  if device_type not in ("cpu", "cuda"):
+    raise errors.UserError("Unknown device {!r}: use auto, cpu, cuda or cuda:N.".format(name))
+
+
 def resolve_device(name="auto"):
-  """"auto" picks CUDA when present, else CPU; anything else is used as given."""
+  """"auto" picks CUDA when present, else CPU; anything else is used as given, if present."""
   if name in (None, "", "auto"):
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-  try:
-    device = torch.device(name)
-  except RuntimeError as e:
-    raise errors.UserError("Unknown device {!r}.".format(name)) from e
+  check_device_name(name)
+  device = torch.device(name)
   if device.type == "cuda" and not torch.cuda.is_available():
     raise errors.UserError("Device {!r} requested but CUDA is not available.".format(name))
   if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():

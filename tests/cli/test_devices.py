@@ -107,6 +107,15 @@ def test_an_unusable_device_is_one_line(trained, tmp_path, name, device, message
   assert not os.path.exists(out)
 
 
+def test_the_local_launcher_refuses_a_device_that_is_not_here(tmp_path):
+  if torch.cuda.device_count() > 7:
+    pytest.skip("this machine has a GPU 7")
+  completed = commands.run("dreproduce", "--study=test", "--model_nums=0-1", "--device=cuda:7",
+                           "--output_directory=" + str(tmp_path / "{model_num}"))
+  _assert_one_line_error(completed, "Device 'cuda:7' requested but")
+  assert not os.listdir(tmp_path)
+
+
 def test_bf16_on_a_cpu_without_native_bf16_is_refused(trained, tmp_path):
   model_dir = str(tmp_path / "model")
   completed = commands.run("dtrain", "--model_dir=" + model_dir, "--gin_config=" +

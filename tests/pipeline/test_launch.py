@@ -110,6 +110,9 @@ def test_failed_jobs_are_named_with_exit_status_1(tmp_path):
     (["--study=unsupervised_study_v1", "--model_nums=12599-12600"], "has models 0 to 12599"),
     (["--model_nums=2-1"], "not a range"),
     (["--pack=2", "--pack_step=grouped"], "flag --pack_step=grouped"),
+    (["--device=cuda:x"], "Unknown device 'cuda:x'"),
+    (["--device=tpu", "--launcher=slurm"], "Unknown device 'tpu'"),
+    (["--model_num=0"], "either --model_num or --model_nums"),
 ])
 def test_bad_launch_flags_exit_2(tmp_path, flags, message):
   flags = [f.format(tmp=tmp_path) for f in flags]
@@ -121,6 +124,18 @@ def test_bad_launch_flags_exit_2(tmp_path, flags, message):
   assert completed.returncode == 2
   assert message in completed.stderr and len(completed.stderr.strip().splitlines()) == 1
   assert not (tmp_path / "fixed").exists() and not (tmp_path / "logs").exists()
+
+
+@pytest.mark.parametrize("flag", ["--only_report", "--pack=2", "--pack_step=compiled",
+                                  "--launcher=slurm", "--jobs_per_device=2"])
+def test_flags_of_several_models_are_refused_for_one(tmp_path, flag):
+  out = tmp_path / "model"
+  completed = helpers.run_command("reproduce", "--study=test", "--model_num=0",
+                                  "--output_directory={}".format(out), flag)
+  assert completed.returncode == 2
+  assert completed.stderr.strip().splitlines() == [
+      "Error: {} only applies to several models (--model_nums).".format(flag.split("=")[0])]
+  assert not out.exists()
 
 
 @pytest.mark.slow
