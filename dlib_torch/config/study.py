@@ -78,8 +78,9 @@ class SweepStudy(Study):
   def get_model_config(self, model_num=0):
     configs = self.configs()
     if not 0 <= model_num < len(configs):
-      raise errors.UserError("Study {!r} has models 0 to {}; got model_num={}.".format(
-          self.config_dir, len(configs) - 1, model_num))
+      # Not named: several studies (quickstart) share another's configurations.
+      raise errors.UserError("The study has models 0 to {}; got model_num={}.".format(
+          len(configs) - 1, model_num))
     return (h.to_bindings(configs[model_num]),
             resources.config_path(self.config_dir + "/model_configs/shared.gin"))
 

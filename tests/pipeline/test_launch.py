@@ -107,7 +107,7 @@ def test_failed_jobs_are_named_with_exit_status_1(tmp_path):
 @pytest.mark.parametrize("flags, message", [
     (["--output_directory={tmp}/fixed"], "must contain {model_num}"),
     (["--model_dir={tmp}"], "cannot take --model_dir"),
-    (["--study=unsupervised_study_v1", "--model_nums=12599-12600"], "has models 0 to 12599"),
+    (["--study=quickstart", "--model_nums=12599-12600"], "The study has models 0 to 12599"),
     (["--model_nums=2-1"], "not a range"),
     (["--pack=2", "--pack_step=grouped"], "flag --pack_step=grouped"),
     (["--device=cuda:x"], "Unknown device 'cuda:x'"),
