@@ -221,7 +221,7 @@ def define_runtime_flags():
                     "float32, or bf16 autocast for the forward pass (on a CPU only with native "
                     "bf16: AVX-512-BF16 or AMX).")
   flags.DEFINE_integer("checkpoint_every", 1000, "Save a checkpoint every this many steps "
-                       "(and at least every 5 minutes).")
+                       "(and at least every 5 minutes).", lower_bound=1)
   _FLAG_CHECKS.append(_check_precision)
 
 

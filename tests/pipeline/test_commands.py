@@ -132,6 +132,16 @@ def test_missing_required_flag():
   _assert_user_error(helpers.run_command("postprocess", "--output_dir=/tmp/x"), "model_dir")
 
 
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_a_checkpoint_interval_below_one_step(pipeline, tmp_path, value):
+  completed = helpers.run_command("train", "--model_dir=" + str(tmp_path / "m"),
+                                  "--gin_config=" + pipeline["train_gin"],
+                                  "--checkpoint_every=" + value)
+  _assert_user_error(completed, "flag --checkpoint_every={}: ".format(value))
+  assert len(completed.stderr.strip().splitlines()) == 1
+  assert not os.path.exists(tmp_path / "m")
+
+
 def test_missing_required_binding(tmp_path):
   # gin raises it when the configurable is called, not when the file is parsed.
   config = helpers.write_gin(str(tmp_path), "train.gin",
