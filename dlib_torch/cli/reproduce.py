@@ -40,7 +40,7 @@ flags.DEFINE_string("model_nums", None, "Several models, e.g. 0-99,120, each run
 flags.DEFINE_integer("pack", 1, "With --model_nums: train up to this many models in one job "
                      "as one batched computation per step, where they differ only in seed and "
                      "their method's hyper-parameters (same architecture, data set and "
-                     "method); their other stages then run model by model.")
+                     "method); their other stages then run model by model.", lower_bound=1)
 flags.DEFINE_enum("pack_step", "auto", ("auto",) + packed_training.STEP_MODES,
                   "With --pack: how a pack steps its models: batched (one vmapped "
                   "computation), compiled (the batched step through torch.compile; CUDA graphs "
@@ -54,15 +54,18 @@ flags.DEFINE_boolean("only_report", False, "With --model_nums: only print which 
 flags.DEFINE_enum("launcher", "local", ["local", "slurm"], "How --model_nums runs: local "
                   "processes, or a SLURM job array (needs the 'cluster' extra).")
 flags.DEFINE_integer("jobs_per_device", 1, "Local launcher: jobs run at once on each device "
-                     "(each GPU, or the CPU).")
+                     "(each GPU, or the CPU).", lower_bound=1)
 flags.DEFINE_string("log_directory", None, "Job logs of --model_nums. Default: "
                     "--output_directory with {model_num} replaced by 'logs'.")
 flags.DEFINE_string("slurm_partition", None, "SLURM launcher: partition.")
-flags.DEFINE_integer("slurm_timeout_min", 1440, "SLURM launcher: time limit of each job.")
+flags.DEFINE_integer("slurm_timeout_min", 1440, "SLURM launcher: time limit of each job.",
+                     lower_bound=1)
 flags.DEFINE_integer("slurm_array_parallelism", 256, "SLURM launcher: jobs of the array "
-                     "running at once.")
-flags.DEFINE_integer("slurm_gpus_per_job", 1, "SLURM launcher: GPUs of each job.")
-flags.DEFINE_integer("slurm_cpus_per_job", 4, "SLURM launcher: CPU cores of each job.")
+                     "running at once.", lower_bound=1)
+flags.DEFINE_integer("slurm_gpus_per_job", 1, "SLURM launcher: GPUs of each job.",
+                     lower_bound=0)
+flags.DEFINE_integer("slurm_cpus_per_job", 4, "SLURM launcher: CPU cores of each job.",
+                     lower_bound=1)
 common.define_runtime_flags()
 
 
@@ -130,8 +133,6 @@ def launch_models(study):
   if "{model_num}" not in pattern:
     raise errors.UserError("With --model_nums, --output_directory must contain {{model_num}} "
                            "(got {}).".format(pattern))
-  if FLAGS.jobs_per_device < 1 or FLAGS.pack < 1:
-    raise errors.UserError("--jobs_per_device and --pack must be at least 1.")
   model_nums = launch.parse_model_nums(FLAGS.model_nums)
   for model_num in (model_nums[0], model_nums[-1]):
     study.get_model_config(model_num)  # A UserError for numbers outside the study.

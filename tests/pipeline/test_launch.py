@@ -113,6 +113,10 @@ def test_failed_jobs_are_named_with_exit_status_1(tmp_path):
     (["--device=cuda:x"], "Unknown device 'cuda:x'"),
     (["--device=tpu", "--launcher=slurm"], "Unknown device 'tpu'"),
     (["--model_num=0"], "either --model_num or --model_nums"),
+    (["--pack=0"], "flag --pack=0: 0 is not a positive integer"),
+    (["--jobs_per_device=-1"], "flag --jobs_per_device=-1"),
+    (["--launcher=slurm", "--slurm_gpus_per_job=-1"], "flag --slurm_gpus_per_job=-1"),
+    (["--launcher=slurm", "--slurm_array_parallelism=0"], "flag --slurm_array_parallelism=0"),
 ])
 def test_bad_launch_flags_exit_2(tmp_path, flags, message):
   flags = [f.format(tmp=tmp_path) for f in flags]
