@@ -189,9 +189,11 @@ def define_pipeline_flags(study_dir, supervised):
   flags.DEFINE_boolean("overwrite", False, "Redo finished stages instead of skipping them.")
   flags.DEFINE_integer("supervised_seed", None, "Seed of the labelled set (training and "
                        "validation)." + unused)
-  flags.DEFINE_integer("num_labelled_samples", None, "Number of labelled samples." + unused)
+  flags.DEFINE_integer("num_labelled_samples", None, "Number of labelled samples." + unused,
+                       lower_bound=1)
   flags.DEFINE_float("train_percentage", None,
-                     "Share of the labelled samples used for training." + unused)
+                     "Share of the labelled samples used for training." + unused,
+                     lower_bound=0., upper_bound=1.)
   flags.DEFINE_string("labeller_fn", None,
                       "Labeller of the labelled set, e.g. @perfect_labeller." + unused)
   flags.mark_flag_as_required("output_directory")
