@@ -161,6 +161,11 @@ def train_main(train_with_gin):
   return main
 
 
+def define_seed_flag(name, help_text):
+  """An optional integer flag bounded to the seeds numpy's RandomState takes."""
+  flags.DEFINE_integer(name, None, help_text, lower_bound=0, upper_bound=errors.MAX_SEED)
+
+
 def define_pipeline_flags(study_dir, supervised):
   """The flags of the original's weakly/semi-supervised reproduce pipelines.
 
@@ -182,13 +187,11 @@ def define_pipeline_flags(study_dir, supervised):
   flags.DEFINE_string("gin_validation_config_glob", None, "Glob of the validation configs "
                       "(default: the shipped {}/validation_configs/*.gin).".format(study_dir) +
                       unused)
-  flags.DEFINE_integer("pipeline_seed", None, "Seed the pipeline draws its seeds from "
-                       "(default: random).")
-  flags.DEFINE_integer("eval_seed", None, "Seed of the evaluation seeds (default: random)." +
-                       unused)
+  define_seed_flag("pipeline_seed", "Seed the pipeline draws its seeds from (default: random).")
+  define_seed_flag("eval_seed", "Seed of the evaluation seeds (default: random)." + unused)
   flags.DEFINE_boolean("overwrite", False, "Redo finished stages instead of skipping them.")
-  flags.DEFINE_integer("supervised_seed", None, "Seed of the labelled set (training and "
-                       "validation)." + unused)
+  define_seed_flag("supervised_seed",
+                   "Seed of the labelled set (training and validation)." + unused)
   flags.DEFINE_integer("num_labelled_samples", None, "Number of labelled samples." + unused,
                        lower_bound=1)
   flags.DEFINE_float("train_percentage", None,

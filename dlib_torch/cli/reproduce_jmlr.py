@@ -26,12 +26,13 @@ flags.DEFINE_string("gin_postprocess_config_glob", None, "Glob of the postproces
                     "(default: the shipped unsupervised_study_v1/postprocess_configs/*.gin).")
 flags.DEFINE_string("gin_evaluation_config_glob", None, "Glob of the metric configs (default: "
                     "the shipped unsupervised_study_v1/metric_configs/*.gin).")
-flags.DEFINE_integer("num_eval", 1, "Number of times the evaluation measures are computed.")
+flags.DEFINE_integer("num_eval", 1, "Number of times the evaluation measures are computed.",
+                     lower_bound=1)
 flags.DEFINE_multi_string("scores_list", [], "Scores computed once per sample size of "
                           "--evaluation_num_samples_train.")
 flags.DEFINE_multi_string("evaluation_num_samples_train", [], "Sample sizes (num_train) of the "
                           "scores in --scores_list.")
-flags.DEFINE_integer("random_seed", None, "Seed of every seed of the pipeline (default: random).")
+common.define_seed_flag("random_seed", "Seed of every seed of the pipeline (default: random).")
 flags.DEFINE_boolean("overwrite", False, "Redo finished stages instead of skipping them.")
 flags.mark_flag_as_required("output_directory")
 common.define_runtime_flags()

@@ -11,6 +11,7 @@ from dlib_torch import gin_registry
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.utils import atomic_io
 from dlib_torch.utils import devices
+from dlib_torch.utils import errors
 from dlib_torch.utils import pipeline_step
 from dlib_torch.utils import results
 from dlib_torch.utils import seeding
@@ -48,6 +49,7 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
     device: where the representation runs ("auto": CUDA if present); recorded
       in the results.
   """
+  errors.check_seed("evaluation.random_seed", random_seed)
   pipeline_step.check_output_dir(output_dir, overwrite)
   pipeline_step.require_input_dir(model_dir, "a postprocessed representation folder")
   start = time.time()

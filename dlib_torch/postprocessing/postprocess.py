@@ -11,6 +11,7 @@ from dlib_torch import gin_registry
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.utils import atomic_io
 from dlib_torch.utils import devices
+from dlib_torch.utils import errors
 from dlib_torch.utils import pipeline_step
 from dlib_torch.utils import results
 from dlib_torch.utils import torchscript_io
@@ -55,6 +56,7 @@ def postprocess(model_dir, output_dir, overwrite=False, postprocess_fn=gin.REQUI
       present); recorded in the results. The representation is saved on the CPU.
   """
   del name
+  errors.check_seed("postprocess.random_seed", random_seed)
   pipeline_step.check_output_dir(output_dir, overwrite)
   pipeline_step.require_input_dir(model_dir, "a trained model folder")
   start = time.time()

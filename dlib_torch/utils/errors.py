@@ -16,6 +16,20 @@ def check_positive_int(name, value):
     raise UserError("{} must be a positive integer, not {!r}.".format(name, value))
 
 
+# numpy's RandomState takes seeds from 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(name, value, optional=False):
+  """A UserError unless value is an integer seed from 0 to MAX_SEED (or None, if optional)."""
+  if value is None and optional:
+    return
+  if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not (
+      0 <= value <= MAX_SEED):
+    raise UserError("{} must be a seed, an integer from 0 to 2**32 - 1, not {!r}.".format(
+        name, value))
+
+
 def check_positive_number(name, value):
   """A UserError unless value is a real number > 0."""
   if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:

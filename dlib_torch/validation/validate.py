@@ -20,6 +20,7 @@ from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.semi_supervised import semi_supervised_utils
 from dlib_torch.utils import atomic_io
 from dlib_torch.utils import devices
+from dlib_torch.utils import errors
 from dlib_torch.utils import pipeline_step
 from dlib_torch.utils import results
 from dlib_torch.utils import seeding
@@ -51,6 +52,8 @@ def validate(model_dir, output_dir, overwrite=False, validation_fn=gin.REQUIRED,
       in the results.
   """
   del name
+  errors.check_seed("validation.random_seed", random_seed)
+  errors.check_positive_int("validation.num_labelled_samples", num_labelled_samples)
   pipeline_step.check_output_dir(output_dir, overwrite)
   pipeline_step.require_input_dir(model_dir, "a postprocessed representation folder")
   start = time.time()

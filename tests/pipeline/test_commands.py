@@ -142,6 +142,26 @@ def test_a_checkpoint_interval_below_one_step(pipeline, tmp_path, value):
   assert not os.path.exists(tmp_path / "m")
 
 
+@pytest.mark.parametrize("step, binding", [
+    ("train", "model.random_seed = -1"),
+    ("postprocess", "postprocess.random_seed = 4294967296"),
+    ("evaluate", "evaluation.random_seed = None"),
+    ("evaluate", "evaluation.random_seed = 0.5")])
+def test_a_seed_numpy_cannot_take(pipeline, tmp_path, step, binding):
+  out = str(tmp_path / "out")
+  flags = {"train": ["--model_dir=" + out, "--gin_config=" + pipeline["train_gin"]],
+           "postprocess": ["--model_dir=" + pipeline["model"], "--output_dir=" + out,
+                           "--gin_config=" + pipeline["mean_gin"]],
+           "evaluate": ["--input_dir=" + pipeline["post"], "--output_dir=" + out,
+                        "--gin_config=" + pipeline["mig_gin"]]}[step]
+  completed = helpers.run_command(step, *flags, "--gin_bindings=" + binding)
+  name, value = binding.split(" = ")
+  _assert_user_error(completed, "{} must be a seed, an integer from 0 to 2**32 - 1, not {}".format(
+      name, value))
+  assert len(completed.stderr.strip().splitlines()) == 1
+  assert not os.path.exists(out)
+
+
 def test_missing_required_binding(tmp_path):
   # gin raises it when the configurable is called, not when the file is parsed.
   config = helpers.write_gin(str(tmp_path), "train.gin",

@@ -180,13 +180,17 @@ def test_commands_reject_bad_flags_in_one_line(tmp_path):
   assert not os.path.exists(str(tmp_path / "out"))
 
 
-@pytest.mark.parametrize("flag, message", [
-    ("--train_percentage=-0.5", "-0.5 is not a number in the range [0.0, 1.0]"),
-    ("--train_percentage=1.5", "1.5 is not a number in the range [0.0, 1.0]"),
-    ("--num_labelled_samples=0", "0 is not a positive integer")])
-def test_semi_pipeline_rejects_a_labelled_set_that_cannot_be(tmp_path, flag, message):
-  completed = helpers.run_command("reproduce_semi", "--output_directory=" + str(tmp_path / "out"),
-                                  flag)
+@pytest.mark.parametrize("command, flag, message", [
+    ("reproduce_semi", "--train_percentage=-0.5", "-0.5 is not a number in the range [0.0, 1.0]"),
+    ("reproduce_semi", "--train_percentage=1.5", "1.5 is not a number in the range [0.0, 1.0]"),
+    ("reproduce_semi", "--num_labelled_samples=0", "0 is not a positive integer"),
+    ("reproduce_semi", "--eval_seed=4294967296",
+     "4294967296 is not an integer in the range [0, 4294967295]"),
+    ("reproduce_weak", "--pipeline_seed=-1", "-1 is not an integer in the range [0, 4294967295]"),
+    ("reproduce_jmlr", "--random_seed=-1", "-1 is not an integer in the range [0, 4294967295]"),
+    ("reproduce_jmlr", "--num_eval=0", "0 is not a positive integer")])
+def test_pipelines_reject_counts_and_seeds_out_of_range(tmp_path, command, flag, message):
+  completed = helpers.run_command(command, "--output_directory=" + str(tmp_path / "out"), flag)
   assert completed.returncode == 2
   assert completed.stderr.strip().splitlines() == ["Error: flag {}: {}".format(flag, message)]
   assert not os.path.exists(str(tmp_path / "out"))

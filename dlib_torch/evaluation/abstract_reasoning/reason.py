@@ -63,6 +63,7 @@ def reason(input_dir, output_dir, overwrite=False, model=gin.REQUIRED,
                      ("eval_steps_per_iteration", eval_steps_per_iteration),
                      ("batch_size", batch_size)):
     errors.check_positive_int("abstract_reasoning." + key, value)
+  errors.check_seed("abstract_reasoning.random_seed", random_seed)
   pipeline_step.check_output_dir(output_dir, overwrite)
   start = time.time()
   random_state = np.random.RandomState(random_seed)

@@ -71,6 +71,7 @@ def evaluate(model_dirs, output_dir, evaluation_fn=None, random_seed=None,
   if evaluation_fn is None or random_seed is None:
     raise errors.UserError(
         "Bind evaluation.evaluation_fn (e.g. @udr_sklearn) and evaluation.random_seed.")
+  errors.check_seed("evaluation.random_seed", random_seed)
   seeding.seed_global_generators(random_seed)
   device = devices.resolve_device(device)
   pipeline_step.resolve_auto_dataset(

@@ -88,6 +88,8 @@ def training_inputs(model, data, random_seed, protocol_params):
   for name in _PARAMETERS:
     if params[name] is None and name != "model_seed":
       raise errors.UserError("Semi-supervised training needs model.{}.".format(name))
+  for name in ("unsupervised_data_seed", "supervised_data_seed", "model_seed"):
+    errors.check_seed("model." + name, params[name], optional=True)
   observations, labels, factor_sizes = semi_supervised_utils.sample_supervised_data(
       params["supervised_data_seed"], data, params["num_labelled_samples"])
   streams = [semi_supervised_dataset_from_ground_truth_data(

@@ -115,6 +115,7 @@ def train(model_dir, overwrite=False, runtime=None, model=gin.REQUIRED,
   for key, value in (("training_steps", training_steps), ("batch_size", batch_size),
                      ("eval_steps", eval_steps)):
     errors.check_positive_int("model." + key, value)
+  errors.check_seed("model.random_seed", random_seed, optional=True)
   runtime = runtime or Runtime()
   # Everything that can fail on bad input comes before the folder is touched.
   device = devices.resolve_device(runtime.device)
