@@ -214,7 +214,7 @@ def run_pack(study):
   pattern = FLAGS.output_directory or ""
   if "{model_num}" not in pattern:
     raise errors.UserError("--packed_models needs --output_directory with {model_num}.")
-  model_nums = [launch.parse_model_nums(n)[0] for n in FLAGS.packed_models]
+  model_nums = launch.parse_model_nums(",".join(FLAGS.packed_models))  # Sorted, once each.
   outputs = {n: pattern.format(model_num=n, study=FLAGS.study) for n in model_nums}
   runtime = dataclasses.replace(common.runtime_from_flags(), pack_step=FLAGS.pack_step)
   diverged = study_model.reproduce_pack(study, model_nums, outputs, FLAGS.gin_bindings,

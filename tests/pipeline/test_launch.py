@@ -93,6 +93,16 @@ def test_a_pack_job_steps_its_models_as_pack_step_says(tmp_path):
   assert _finished(tmp_path / "0") and _finished(tmp_path / "1")
 
 
+def test_a_pack_job_trains_each_model_once(tmp_path):
+  # Two members on one folder would wait on each other's lock.
+  completed = helpers.run_command("reproduce", "--study=test", "--metrics=mig",
+                                  "--packed_models=1,0,1", "--gin_bindings=model.training_steps = 2",
+                                  "--output_directory=" + str(tmp_path / "{model_num}"))
+  assert completed.returncode == 0, completed.stderr
+  assert "Training 2 models as one pack" in completed.stderr
+  assert _finished(tmp_path / "0") and _finished(tmp_path / "1")
+
+
 def test_failed_jobs_are_named_with_exit_status_1(tmp_path):
   completed = helpers.run_command("reproduce", "--study=test", "--model_nums=0,3",
                                   "--gin_bindings=model.no_such_parameter = 1",
