@@ -139,8 +139,11 @@ def launch_models(study):
   outputs = {n: pattern.format(model_num=n, study=FLAGS.study) for n in model_nums}
   todo = [n for n in model_nums
           if FLAGS.overwrite or study_model.incomplete_stages(study, outputs[n], FLAGS.metrics)]
-  if FLAGS.launcher == "local" and not FLAGS.only_report:
-    devices = launch.local_devices(FLAGS.device)  # A UserError if it is not on this machine.
+  if todo and not FLAGS.only_report:
+    # What would fail in every job fails here, once: a misspelled binding, a missing device.
+    study_model.check_model_configs(study, todo[0], FLAGS.gin_bindings, FLAGS.metrics)
+    if FLAGS.launcher == "local":
+      devices = launch.local_devices(FLAGS.device)
   print("{} of {} models finished; not finished: {}".format(
       len(model_nums) - len(todo), len(model_nums), _ranges(todo) or "none"))
   if FLAGS.only_report:

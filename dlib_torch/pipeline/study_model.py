@@ -58,11 +58,7 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
     The path of the model card, rebuilt with the scores.
   """
   post_steps, eval_steps = study_plan(study, metric_names)
-  model_config = None
-  if model_dir is None:
-    model_bindings, model_config_file = study.get_model_config(model_num)
-    model_config = (model_config_file, ["model.model_num = {}".format(model_num)] +
-                    list(model_bindings) + list(gin_bindings))
+  model_config = None if model_dir is not None else _model_config(study, model_num, gin_bindings)
   stages.check_configs(model_config, post_steps, eval_steps)
   if model_config is not None:
     model_dir = os.path.join(output_directory, "model")
@@ -74,6 +70,12 @@ def reproduce_model(study, model_num, output_directory, model_dir=None, gin_bind
   reasoning_stage.run_reasoning(output_directory, study.get_reasoning_steps(), overwrite,
                                 device)
   return model_card.write(os.path.join(output_directory, "visualizations"), output_directory)
+
+
+def check_model_configs(study, model_num, gin_bindings=(), metric_names=None):
+  """Parses every stage's configuration of a model: a UserError for a bad one, before any job."""
+  stages.check_configs(_model_config(study, model_num, gin_bindings),
+                       *study_plan(study, metric_names))
 
 
 def summary_lines(output_directory, card_path):

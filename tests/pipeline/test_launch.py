@@ -123,6 +123,8 @@ def test_failed_jobs_are_named_with_exit_status_1(tmp_path):
     (["--device=cuda:x"], "Unknown device 'cuda:x'"),
     (["--device=tpu", "--launcher=slurm"], "Unknown device 'tpu'"),
     (["--model_num=0"], "either --model_num or --model_nums"),
+    (["--gin_bindings=modle.training_steps = 1"], "No configurable matching 'modle'"),
+    (["--gin_bindings=modle.training_steps = 1", "--launcher=slurm"], "matching 'modle'"),
     (["--pack=0"], "flag --pack=0: 0 is not a positive integer"),
     (["--jobs_per_device=-1"], "flag --jobs_per_device=-1"),
     (["--launcher=slurm", "--slurm_gpus_per_job=-1"], "flag --slurm_gpus_per_job=-1"),
