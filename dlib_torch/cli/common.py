@@ -207,12 +207,12 @@ def define_device_flag():
   """--device, of every command that runs a model."""
   flags.DEFINE_string("device", "auto", "Torch device: auto (CUDA if present, else CPU), cpu, "
                       "cuda, cuda:1, ...")
-  _FLAG_CHECKS.append(_check_device_name)
+  _FLAG_CHECKS.append(_parse_device_name)
 
 
-def _check_device_name():
+def _parse_device_name():
   from dlib_torch.utils import devices  # pylint: disable=g-import-not-at-top
-  devices.check_device_name(flags.FLAGS.device)
+  devices.parse_device_name(flags.FLAGS.device)
 
 
 def define_runtime_flags():

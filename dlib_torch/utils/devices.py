@@ -16,28 +16,29 @@ CPU_BF16_ENVIRONMENT_VARIABLE = "DLIB_TORCH_CPU_BF16"
 _NATIVE_BF16_FLAGS = frozenset(["avx512_bf16", "amx_bf16", "bf16"])
 
 
-def check_device_name(name):
-  """A UserError unless `name` is auto, cpu, cuda or cuda:N; whether it is present is not checked.
+def parse_device_name(name):
+  """The torch.device `name` names (None for auto); a UserError unless cpu, cuda or cuda:N.
 
-  Commands check the name when their flags are parsed: a job submitted to a
-  cluster from a machine without a GPU may still ask for one.
+  Whether the device is present is not checked: commands parse the name with
+  their flags, and a job submitted to a cluster from a machine without a GPU
+  may still ask for one.
   """
   if name in (None, "", "auto"):
-    return
+    return None
   try:
-    device_type = torch.device(name).type
+    device = torch.device(name)
   except RuntimeError:
-    device_type = None
-  if device_type not in ("cpu", "cuda"):
+    device = None
+  if device is None or device.type not in ("cpu", "cuda"):
     raise errors.UserError("Unknown device {!r}: use auto, cpu, cuda or cuda:N.".format(name))
+  return device
 
 
 def resolve_device(name="auto"):
   """"auto" picks CUDA when present, else CPU; anything else is used as given, if present."""
-  if name in (None, "", "auto"):
+  device = parse_device_name(name)
+  if device is None:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-  check_device_name(name)
-  device = torch.device(name)
   if device.type == "cuda" and not torch.cuda.is_available():
     raise errors.UserError("Device {!r} requested but CUDA is not available.".format(name))
   if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
